@@ -1,0 +1,74 @@
+// Plain-JSON shapes of the Kubernetes objects the operator reads and writes. Times are RFC3339 strings,
+// exactly as the API server sends them (the informers normalise client-node's Date objects to strings).
+import type { ObjectMeta } from '../api/schedule.js';
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface Meta extends Partial<ObjectMeta> {
+  name: string;
+  namespace?: string;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface JobTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } & Record<string, unknown>;
+  spec: Record<string, unknown>;
+}
+
+export interface CronJob {
+  apiVersion: 'batch/v1';
+  kind: 'CronJob';
+  metadata: Meta;
+  spec: {
+    schedule: string;
+    timeZone?: string;
+    concurrencyPolicy?: 'Allow' | 'Forbid' | 'Replace';
+    suspend?: boolean;
+    startingDeadlineSeconds?: number;
+    successfulJobsHistoryLimit?: number;
+    failedJobsHistoryLimit?: number;
+    jobTemplate: JobTemplate;
+  };
+  status?: {
+    active?: Array<{ name?: string; namespace?: string; uid?: string }>;
+    lastScheduleTime?: string;
+    lastSuccessfulTime?: string;
+  };
+}
+
+export interface JobCondition {
+  type: string; // Complete, Failed, SuccessCriteriaMet, FailureTarget, Suspended
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface Job {
+  apiVersion: 'batch/v1';
+  kind: 'Job';
+  metadata: Meta;
+  spec?: Record<string, unknown>;
+  status?: {
+    startTime?: string;
+    completionTime?: string;
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    conditions?: JobCondition[];
+  };
+}
+
+export interface EventRecord {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  action: string;
+}
