@@ -4,12 +4,10 @@ import type { Condition } from './schedule.js';
 export const CONDITION_READY = 'Ready';
 export const CONDITION_SUSPENDED = 'Suspended';
 
-/** Reasons, one catalogue for status and Events. */
+/** Reasons of healthy states; failure reasons are the error codes of src/errors.ts. */
 export const Reason = {
   Reconciled: 'Reconciled',
   InvalidSpec: 'InvalidSpec',
-  CronJobRejected: 'CronJobRejected',
-  ApplyFailed: 'ApplyFailed',
   Suspended: 'Suspended',
   Active: 'Active',
 } as const;

@@ -1,0 +1,87 @@
+// The Schedule controller: watches Schedules, the CronJobs it owns and their Jobs, maps every change to
+// the owning Schedule's key, and runs `reconcile` for that key on a work queue (one pass in flight per key).
+import type { Logger } from 'pino';
+import { LABEL_SCHEDULE, type Schedule } from '../api/schedule.js';
+import type { KubeClient } from '../kube/client.js';
+import type { CronJob, Job } from '../kube/types.js';
+import type { Metrics } from '../metrics.js';
+import { reconcile } from './reconcile.js';
+
+/** ObjectCache is the read side of an informer. */
+export interface ObjectCache<T> {
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): T[];
+  hasSynced(): boolean;
+}
+
+/** KeyQueue is the part of the work queue the controller uses to enqueue keys. */
+export interface KeyQueue {
+  add(key: string): void;
+}
+
+export interface ControllerDeps {
+  schedules: ObjectCache<Schedule>;
+  cronJobs: ObjectCache<CronJob>;
+  jobs: ObjectCache<Job>;
+  kube: KubeClient;
+  metrics: Metrics;
+  log: Logger;
+  now: () => Date;
+  minIntervalMinutes?: number | undefined;
+  maxRequeueMs: number;
+}
+
+export const CONTROLLER_NAME = 'schedule';
+
+export const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** scheduleKeyForCronJob maps a CronJob event to its owning Schedule (nothing if it is not ours). */
+export function scheduleKeyForCronJob(cronJob: CronJob): string | undefined {
+  const owner = cronJob.metadata.ownerReferences?.find((o) => o.kind === 'Schedule' && o.controller);
+  const name = owner?.name ?? cronJob.metadata.labels?.[LABEL_SCHEDULE];
+  return name && cronJob.metadata.namespace ? keyOf(cronJob.metadata.namespace, name) : undefined;
+}
+
+/** scheduleKeyForJob maps a Job event to its Schedule through the schedule-operator.io/schedule label. */
+export function scheduleKeyForJob(job: Job): string | undefined {
+  const name = job.metadata.labels?.[LABEL_SCHEDULE];
+  return name && job.metadata.namespace ? keyOf(job.metadata.namespace, name) : undefined;
+}
+
+/** ScheduleController turns a key into a reconcile pass over what the caches hold. */
+export class ScheduleController {
+  private readonly appliedGenerations = new Map<string, number>();
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  /** handle reconciles one Schedule key; the queue retries it with backoff when this throws. */
+  async handle(key: string): Promise<{ requeueAfterMs?: number }> {
+    const { namespace, name } = splitKey(key);
+    const schedule = this.deps.schedules.get(namespace, name);
+    if (!schedule || schedule.metadata.deletionTimestamp) return {}; // owner references let the GC remove the rest
+    const cronJob = this.deps.cronJobs.get(namespace, name);
+    const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
+    const result = await reconcile(
+      { schedule, cronJob, jobs },
+      {
+        kube: this.deps.kube,
+        now: this.deps.now,
+        log: this.deps.log,
+        minIntervalMinutes: this.deps.minIntervalMinutes,
+        appliedGenerations: this.appliedGenerations,
+        maxRequeueMs: this.deps.maxRequeueMs,
+      },
+    );
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  /** forgetCronJob drops what we remembered about a deleted CronJob. */
+  forgetCronJob(uid: string | undefined): void {
+    if (uid) this.appliedGenerations.delete(uid);
+  }
+}

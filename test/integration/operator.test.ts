@@ -1,0 +1,167 @@
+// The operator against the real control plane: Schedules in, CronJobs and honest status out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterKubeconfig, createNamespace, installCrd, readyCondition, scheduleManifest } from '../support/env.js';
+import { cronJobsPath, eventually, jobsPath, schedulesPath, testKube, type TestKube } from '../support/kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator.js';
+
+let kube: TestKube;
+let ns: { name: string; remove: () => Promise<void> };
+let operator: OperatorProcess;
+
+beforeAll(async () => {
+  const kubeconfig = clusterKubeconfig();
+  kube = testKube(kubeconfig);
+  await installCrd(kube);
+  ns = await createNamespace(kube, 'operator');
+  operator = await startOperator({
+    kubeconfig,
+    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--resync-period=5s'],
+  });
+  await operator.waitReady();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.remove();
+});
+
+const apply = (name: string, spec: Record<string, unknown>, opts: { fail?: boolean } = {}) =>
+  kube.apply(schedulesPath(ns.name, name), scheduleManifest(ns.name, name, spec, opts));
+
+async function readySchedule(name: string, generation?: number) {
+  return eventually(`Schedule ${name} to be Ready${generation ? ` at generation ${generation}` : ''}`, async () => {
+    const s = await kube.get(schedulesPath(ns.name, name));
+    const ready = readyCondition(s);
+    const observed = generation === undefined || s?.status?.observedGeneration === generation;
+    return ready?.status === 'True' && observed ? s : undefined;
+  }, 30_000);
+}
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(operator.metricsUrl)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+describe('a Schedule reconciled by the operator', () => {
+  it('becomes a CronJob with Forbid, the time zone and an owner reference, and reports Ready with next runs', async () => {
+    const started = Date.now();
+    await apply('nightly', { schedule: '30 2 * * *', timeZone: 'Europe/Berlin' });
+    const s = await readySchedule('nightly');
+    console.log(`apply → Ready: ${Date.now() - started} ms`);
+    const cj = await kube.get(cronJobsPath(ns.name, 'nightly'));
+    expect(cj.spec).toMatchObject({ schedule: '30 2 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', suspend: false });
+    expect(cj.spec.jobTemplate.metadata.labels['schedule-operator.io/schedule']).toBe('nightly');
+    expect(cj.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Schedule', name: 'nightly', uid: s.metadata.uid, controller: true }),
+    ]);
+    expect(cj.metadata.managedFields.map((f: any) => f.manager)).toContain('schedule-operator');
+    expect(s.status).toMatchObject({ effectiveSchedule: '30 2 * * *', cronJobName: 'nightly', observedGeneration: 1 });
+    expect(s.status.upcomingRuns).toHaveLength(5);
+    expect(s.status.nextRunTime).toBe(s.status.upcomingRuns[0]);
+    expect(Date.parse(s.status.nextRunTime)).toBeGreaterThan(Date.now());
+  });
+
+  it('updates the CronJob and advances observedGeneration when the schedule is edited', async () => {
+    await apply('edited', { schedule: '0 * * * *' });
+    await readySchedule('edited', 1);
+    await apply('edited', { preset: { frequency: 'weekdays', at: '18:45' }, timeZone: 'America/New_York' });
+    const s = await readySchedule('edited', 2);
+    expect(s.status.effectiveSchedule).toBe('45 18 * * 1-5');
+    const cj = await kube.get(cronJobsPath(ns.name, 'edited'));
+    expect(cj.spec).toMatchObject({ schedule: '45 18 * * 1-5', timeZone: 'America/New_York' });
+  });
+
+  it('recreates the CronJob when someone deletes it, and reverts an edit to it', async () => {
+    await apply('restored', { interval: '15m' });
+    const first = await readySchedule('restored');
+    const before = await kube.get(cronJobsPath(ns.name, 'restored'));
+    await kube.remove(cronJobsPath(ns.name, 'restored'));
+    const recreated = await eventually('the CronJob to be recreated', async () => {
+      const cj = await kube.get(cronJobsPath(ns.name, 'restored'));
+      return cj && cj.metadata.uid !== before.metadata.uid ? cj : undefined;
+    });
+    expect(recreated.spec.schedule).toBe('*/15 * * * *');
+    await kube.patch(cronJobsPath(ns.name, 'restored'), { spec: { concurrencyPolicy: 'Allow', schedule: '1 1 1 1 *' } });
+    const reverted = await eventually('the edit to be reverted', async () => {
+      const cj = await kube.get(cronJobsPath(ns.name, 'restored'));
+      return cj?.spec.concurrencyPolicy === 'Forbid' && cj.spec.schedule === '*/15 * * * *' ? cj : undefined;
+    });
+    expect(reverted.metadata.ownerReferences[0].uid).toBe(first.metadata.uid);
+  });
+
+  it('reports Ready=False InvalidSpec with a message naming the field, and leaves no CronJob', async () => {
+    await apply('broken', { schedule: '0 0 31 2 *' });
+    const s = await eventually('InvalidSpec', async () => {
+      const got = await kube.get(schedulesPath(ns.name, 'broken'));
+      return readyCondition(got)?.reason === 'InvalidSpec' ? got : undefined;
+    });
+    const ready = readyCondition(s);
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain('spec.schedule');
+    expect(await kube.get(cronJobsPath(ns.name, 'broken'))).toBeUndefined();
+    const events = await kube.get(`/api/v1/namespaces/${ns.name}/events?fieldSelector=involvedObject.name%3Dbroken`);
+    expect(events.items.map((e: any) => e.reason)).toContain('InvalidSpec');
+  });
+
+  it('keeps the last valid CronJob when an edit makes the spec invalid', async () => {
+    await apply('regressed', { schedule: '5 4 * * *', timeZone: 'Asia/Tokyo' });
+    await readySchedule('regressed', 1);
+    await apply('regressed', { schedule: '5 4 * * *', timeZone: 'asia/tokyo' });
+    const s = await eventually('InvalidSpec at generation 2', async () => {
+      const got = await kube.get(schedulesPath(ns.name, 'regressed'));
+      return readyCondition(got)?.reason === 'InvalidSpec' && got.status.observedGeneration === 2 ? got : undefined;
+    });
+    expect(readyCondition(s).message).toContain('spec.timeZone');
+    const cj = await kube.get(cronJobsPath(ns.name, 'regressed'));
+    expect(cj.spec.timeZone).toBe('Asia/Tokyo');
+    expect(s.status.effectiveSchedule).toBe('5 4 * * *');
+  });
+
+  it('makes no API writes on a resync of settled Schedules', async () => {
+    await apply('quiet', { schedule: '0 3 * * *' });
+    await readySchedule('quiet');
+    await new Promise((r) => setTimeout(r, 2000)); // let the status write's own watch event pass
+    const writesBefore = await metric('schedule_operator_api_writes_total');
+    const reconcilesBefore = await metric('controller_runtime_reconcile_total');
+    await new Promise((r) => setTimeout(r, 11_000)); // two resync periods
+    const reconciles = (await metric('controller_runtime_reconcile_total')) - reconcilesBefore;
+    const writes = (await metric('schedule_operator_api_writes_total')) - writesBefore;
+    console.log(`no-op resync: ${reconciles} reconciles, ${writes} writes`);
+    expect(reconciles).toBeGreaterThan(0);
+    expect(writes).toBe(0);
+  });
+});
+
+describe('runs read back from Jobs', () => {
+  it('fills lastSuccessfulTime and lastRun after a Job completes, and lastFailureTime after one fails', async () => {
+    await apply('every-minute', { schedule: '* * * * *' });
+    await apply('failing', { schedule: '* * * * *' }, { fail: true });
+    const ok = await eventually('a successful run', async () => {
+      const s = await kube.get(schedulesPath(ns.name, 'every-minute'));
+      return s?.status?.lastSuccessfulTime && s.status.lastRun?.result === 'Succeeded' ? s : undefined;
+    }, 150_000, 1000);
+    expect(ok.status.lastRun).toMatchObject({ trigger: 'Scheduled', result: 'Succeeded' });
+    expect(ok.status.lastRun.jobName).toMatch(/^every-minute-\d+$/);
+    expect(ok.status.lastScheduleTime).toBeTruthy();
+    const failed = await eventually('a failed run', async () => {
+      const s = await kube.get(schedulesPath(ns.name, 'failing'));
+      return s?.status?.lastFailureTime && s.status.lastRun?.result === 'Failed' ? s : undefined;
+    }, 150_000, 1000);
+    expect(failed.status.lastRun.reason).toBeTruthy();
+    expect(failed.status.lastSuccessfulTime).toBeUndefined();
+  });
+
+  it('garbage-collects the CronJob and its Jobs when the Schedule is deleted', async () => {
+    const jobs = await kube.get(`${jobsPath(ns.name)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
+    expect(jobs.items.length).toBeGreaterThan(0);
+    await kube.remove(schedulesPath(ns.name, 'every-minute'), 'Background');
+    await eventually('the CronJob and Jobs to be garbage-collected', async () => {
+      const cj = await kube.get(cronJobsPath(ns.name, 'every-minute'));
+      const left = await kube.get(`${jobsPath(ns.name)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
+      return !cj && left.items.length === 0;
+    }, 60_000);
+  });
+});
