@@ -1,0 +1,143 @@
+// The validating admission webhook's decision, as a pure function of the AdmissionReview and two
+// questions to the API server (injected): the same rule book as the operator (validateSpec), then, in
+// parallel, a server-side dry run of the CronJob the Schedule would own and a SubjectAccessReview.
+//
+//   1. only Schedule CREATE/UPDATE are judged; an update that leaves spec alone, or a Schedule being
+//      deleted, is admitted (labels, annotations such as run-now, finalizer removal never block)
+//   2. validateSpec: every problem, each naming its field and the fix
+//   3. the confused-deputy guard: the requesting user must be allowed to create Jobs in the namespace
+//   4. the dry run: the API server validates the CronJob (and so the jobTemplate) exactly as it will be applied
+import { isDeepStrictEqual } from 'node:util';
+import { GROUP, KIND } from '../api/schedule.js';
+import { desiredCronJob } from '../schedule/desired.js';
+import { validateSpec } from '../schedule/validate.js';
+import type { CronJob } from '../kube/types.js';
+
+export interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  namespace?: string;
+  name?: string;
+  userInfo: UserInfo;
+  object?: { metadata?: { name?: string; generateName?: string; namespace?: string; uid?: string; deletionTimestamp?: string }; spec?: unknown } | null;
+  oldObject?: { spec?: unknown } | null;
+  dryRun?: boolean;
+}
+
+export interface AdmissionReview {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  request?: AdmissionRequest;
+  response?: AdmissionResponse;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason: string; message: string };
+  warnings?: string[];
+}
+
+/** DryRunResult: the API server accepted the CronJob, refused it as invalid, or could not be asked. */
+export type DryRunResult = { ok: true } | { ok: false; invalid: true; causes: string[] } | { ok: false; invalid: false; message: string };
+
+export interface AccessResult {
+  allowed: boolean;
+  /** reason is the authorizer's explanation, if it gave one. */
+  reason?: string;
+  /** error says the review itself failed (the API server could not be asked). */
+  error?: string;
+}
+
+export interface AdmitDeps {
+  /** dryRunCronJob creates the CronJob with dryRun=All and reports what the API server said. */
+  dryRunCronJob(cronJob: CronJob): Promise<DryRunResult>;
+  /** canCreateJobs asks (SubjectAccessReview) whether the user may create batch/v1 Jobs in the namespace. */
+  canCreateJobs(user: UserInfo, namespace: string): Promise<AccessResult>;
+  /** checkJobPermission turns the confused-deputy guard on (the chart's default). */
+  checkJobPermission: boolean;
+  minIntervalMinutes?: number | undefined;
+}
+
+const allow = (uid: string, warnings?: string[]): AdmissionResponse => ({ uid, allowed: true, ...(warnings?.length ? { warnings } : {}) });
+const deny = (uid: string, code: number, reason: string, message: string): AdmissionResponse => ({ uid, allowed: false, status: { code, reason, message } });
+
+/** admit answers one AdmissionReview (v1) with the review the API server expects back. */
+export async function admit(review: AdmissionReview, deps: AdmitDeps): Promise<AdmissionReview> {
+  const request = review.request;
+  if (!request) throw new Error('AdmissionReview without a request');
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: await decide(request, deps) };
+}
+
+async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<AdmissionResponse> {
+  // 1. what is judged
+  if (req.kind.group !== GROUP || req.kind.kind !== KIND) return allow(req.uid);
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow(req.uid);
+  const object = req.object ?? {};
+  if (object.metadata?.deletionTimestamp) return allow(req.uid);
+  if (req.operation === 'UPDATE' && isDeepStrictEqual(object.spec, req.oldObject?.spec)) return allow(req.uid);
+
+  const namespace = req.namespace ?? object.metadata?.namespace ?? 'default';
+  const name = object.metadata?.name ?? req.name ?? '';
+  const what = `Schedule "${namespace}/${name || object.metadata?.generateName || ''}"`;
+
+  // 2. the rule book
+  const validation = validateSpec(object.spec, { minIntervalMinutes: deps.minIntervalMinutes });
+  if (!validation.ok) {
+    const lines = validation.errors.map((e: { field: string; message: string }) => `${fieldPath(e.field)}: ${e.message}`);
+    return deny(req.uid, 422, 'Invalid', `${what} is invalid: ${lines.join('; ')}`);
+  }
+
+  // 3 and 4, in parallel: both only read.
+  const cronJob = dryRunCronJobFor(namespace, validation.spec, validation.effectiveSchedule);
+  const [access, dryRun] = await Promise.all([
+    deps.checkJobPermission ? deps.canCreateJobs(req.userInfo, namespace) : Promise.resolve<AccessResult>({ allowed: true }),
+    deps.dryRunCronJob(cronJob),
+  ]);
+
+  const user = req.userInfo.username ?? 'the requesting user';
+  if (access.error) {
+    return deny(req.uid, 500, 'InternalError', `${what} was not admitted: the webhook could not check whether ${user} may create Jobs in namespace "${namespace}" (${access.error}); try again, or ask an administrator to look at the schedule-operator logs`);
+  }
+  if (!access.allowed) {
+    return deny(
+      req.uid,
+      403,
+      'Forbidden',
+      `${what} is refused: user "${user}" may not create Jobs in namespace "${namespace}", and a Schedule runs its spec.jobTemplate as Jobs there. ` +
+        `Ask for permission to create jobs.batch in "${namespace}" (a Role with verbs [create] on jobs), or have someone who has it apply the Schedule` +
+        (access.reason ? ` (authorizer: ${access.reason})` : ''),
+    );
+  }
+
+  if (!dryRun.ok && dryRun.invalid) {
+    return deny(req.uid, 422, 'Invalid', `${what} is invalid: the API server refuses the CronJob it would run: ${dryRun.causes.join('; ')}; fix spec.jobTemplate (it is a batch/v1 JobTemplateSpec)`);
+  }
+  const warnings = !dryRun.ok ? [`the CronJob could not be checked by a server-side dry run (${dryRun.message}); the operator reports problems in status.conditions`] : undefined;
+  return allow(req.uid, warnings);
+}
+
+/** fieldPath names a spec field the way kubectl users write it (validateSpec may omit the "spec." prefix). */
+export function fieldPath(field: string): string {
+  if (field === '' || field === 'spec') return 'spec';
+  return field.startsWith('spec.') || field.startsWith('metadata.') ? field : `spec.${field}`;
+}
+
+/**
+ * dryRunCronJobFor is the CronJob the operator would apply, under a generated name: a dry-run create
+ * under the real name would collide with the existing CronJob on update, and the Schedule's uid (for the
+ * ownerReference) does not exist yet on create. Name rules are the CRD's (metadata.name <= 52).
+ */
+export function dryRunCronJobFor(namespace: string, spec: Parameters<typeof desiredCronJob>[1], effectiveSchedule: string): CronJob {
+  const cronJob = desiredCronJob({ name: 'admission-dry-run', namespace, uid: '00000000-0000-0000-0000-000000000000' }, spec, effectiveSchedule);
+  const { name: _name, ownerReferences: _owners, ...metadata } = cronJob.metadata;
+  return { ...cronJob, metadata: { ...metadata, generateName: 'schedule-admission-' } as unknown as CronJob['metadata'] };
+}

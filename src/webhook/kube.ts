@@ -1,0 +1,65 @@
+// The webhook's two questions to the API server, over the operator's REST client (src/kube/rest.ts).
+import type { Rest } from '../kube/rest.js';
+import { ApiError } from '../kube/rest.js';
+import type { CronJob } from '../kube/types.js';
+import type { AccessResult, AdmitDeps, DryRunResult, UserInfo } from './admit.js';
+
+/** Both calls must answer well inside the webhook's timeoutSeconds (the chart's default is 5 s). */
+const CALL_TIMEOUT_MS = 3_000;
+
+export function webhookKube(rest: Rest): Pick<AdmitDeps, 'dryRunCronJob' | 'canCreateJobs'> {
+  return {
+    async dryRunCronJob(cronJob: CronJob): Promise<DryRunResult> {
+      try {
+        await rest.request('POST', `/apis/batch/v1/namespaces/${cronJob.metadata.namespace}/cronjobs`, {
+          body: cronJob,
+          query: { dryRun: 'All', fieldManager: 'schedule-operator' },
+          timeoutMs: CALL_TIMEOUT_MS,
+        });
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+          return { ok: false, invalid: true, causes: invalidCauses(err) };
+        }
+        return { ok: false, invalid: false, message: (err as Error).message };
+      }
+    },
+
+    async canCreateJobs(user: UserInfo, namespace: string): Promise<AccessResult> {
+      try {
+        const review = await rest.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>(
+          'POST',
+          '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: user.username,
+                uid: user.uid,
+                groups: user.groups,
+                extra: user.extra,
+                resourceAttributes: { namespace, verb: 'create', group: 'batch', version: 'v1', resource: 'jobs' },
+              },
+            },
+            timeoutMs: CALL_TIMEOUT_MS,
+          },
+        );
+        return { allowed: review.status?.allowed === true, ...(review.status?.reason ? { reason: review.status.reason } : {}) };
+      } catch (err) {
+        return { allowed: false, error: (err as Error).message };
+      }
+    },
+  };
+}
+
+/**
+ * invalidCauses turns the API server's Invalid status into lines naming Schedule fields: the CronJob's
+ * spec.jobTemplate is the Schedule's spec.jobTemplate, so the paths read the same.
+ */
+export function invalidCauses(err: ApiError): string[] {
+  const details = err.details as { causes?: Array<{ field?: string; message?: string }> } | undefined;
+  const causes = (details?.causes ?? []).filter((c) => c.message);
+  if (causes.length === 0) return [err.message];
+  return causes.map((c) => (c.field ? `${c.field}: ${c.message}` : String(c.message)));
+}
