@@ -59,8 +59,25 @@ export class ScheduleController {
 
   constructor(private readonly deps: ControllerDeps) {}
 
-  /** handle reconciles one Schedule key; the queue retries it with backoff when this throws. */
+  /** handle reconciles one Schedule key and records controller_runtime_reconcile_*; the queue retries it when this throws. */
   async handle(key: string): Promise<{ requeueAfterMs?: number }> {
+    const { metrics } = this.deps;
+    const labels = { controller: CONTROLLER_NAME };
+    const endTimer = metrics.reconcileTime.startTimer(labels);
+    try {
+      const result = await this.reconcileKey(key);
+      metrics.reconcileTotal.inc({ ...labels, result: result.requeueAfterMs !== undefined ? 'requeue_after' : 'success' });
+      return result;
+    } catch (err) {
+      metrics.reconcileTotal.inc({ ...labels, result: 'error' });
+      metrics.reconcileErrors.inc(labels);
+      throw err;
+    } finally {
+      endTimer();
+    }
+  }
+
+  private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number }> {
     const { namespace, name } = splitKey(key);
     const schedule = this.deps.schedules.get(namespace, name);
     if (!schedule || schedule.metadata.deletionTimestamp) return {}; // owner references let the GC remove the rest

@@ -1,0 +1,214 @@
+// Wiring: config -> KubeConfig -> REST -> KubeClient (counted, leader-gated) -> informers -> queue ->
+// ScheduleController; HTTP endpoints; leader election; signals. `runController` resolves to the exit status.
+//
+// Start-up order: servers, informers (a standby keeps warm caches), then - once leading and synced -
+// the workers. Stop order on SIGTERM/SIGINT: informers, in-flight reconciles, the Lease (released so a
+// standby takes over at once), servers; then exit 0. Losing the Lease stops all writes at once and
+// exits 1, as controller-runtime does, so the Deployment restarts the process as a fresh standby.
+import { existsSync } from 'node:fs';
+import { hostname, homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Io } from './cli.js';
+import { configHelp, parseConfig, type Config } from './config.js';
+import { Manager } from './controller/manager.js';
+import { kubeClient } from './kube/client.js';
+import { countWrites } from './kube/counting.js';
+import { gateWrites } from './kube/leader-gate.js';
+import { LeaderElector } from './kube/lease.js';
+import { restFromKubeConfig, type Rest } from './kube/rest.js';
+import { restListWatch } from './kube/watch.js';
+import { createMetrics } from './metrics.js';
+import { close, createApp, listen, type Probe } from './server/app.js';
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** loadKubeConfig finds the cluster: --kubeconfig/KUBECONFIG, else in-cluster, else ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined, env: Record<string, string | undefined>): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) {
+    const files = path.split(delimiter).filter(Boolean);
+    const missing = files.filter((f) => !existsSync(f));
+    if (missing.length === files.length) {
+      throw new Error(`kubeconfig ${missing.join(', ')} does not exist: point --kubeconfig or KUBECONFIG at an existing file`);
+    }
+    if (files.length === 1) kc.loadFromFile(files[0]!);
+    else kc.loadFromDefault({}, false); // several files: client-node merges them as kubectl does
+  } else if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
+    kc.loadFromCluster();
+  } else if (existsSync(join(homedir(), '.kube', 'config'))) {
+    kc.loadFromFile(join(homedir(), '.kube', 'config'));
+  } else {
+    throw new Error('no kubeconfig found: set KUBECONFIG or --kubeconfig, or run the operator inside a cluster');
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new Error('the kubeconfig has no current context with a cluster: run `kubectl config use-context <name>` or pick another file');
+  }
+  return kc;
+}
+
+function leaseNamespace(config: Config, env: Record<string, string | undefined>): string {
+  if (config.leaderElectionNamespace) return config.leaderElectionNamespace;
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
+  try {
+    return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+  } catch {
+    return 'default';
+  }
+}
+
+/** identity names this process in the Lease and in Events: the pod name, or host name plus a random suffix. */
+function identityOf(env: Record<string, string | undefined>): string {
+  return env.POD_NAME || `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+export async function runController(argv: string[], io: Io, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const parsed = parseConfig(argv, env);
+  if (!parsed.ok) {
+    if (parsed.help) {
+      io.stdout(configHelp());
+      return 0;
+    }
+    io.stderr(`schedule-operator: ${parsed.error}`);
+    return 2;
+  }
+  const config = parsed.config;
+  const log = pino({ level: config.logLevel, base: { component: 'schedule-operator' } }, pino.destination({ sync: true }));
+
+  let kc: KubeConfig;
+  let rest: Rest;
+  try {
+    kc = loadKubeConfig(config.kubeconfig, env);
+    rest = restFromKubeConfig(kc);
+  } catch (err) {
+    io.stderr(`schedule-operator: ${(err as Error).message}`);
+    return 1;
+  }
+
+  const identity = identityOf(env);
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { perSchedule: config.perScheduleMetrics });
+  let leading = !config.leaderElect;
+  const kube = gateWrites(countWrites(kubeClient(rest, { instance: identity }), metrics.apiWrites), () => leading);
+  const manager = new Manager({
+    listWatch: (ref) => restListWatch(kc, rest, ref),
+    kube,
+    metrics,
+    log,
+    now: () => new Date(),
+    namespaces: config.watchNamespaces,
+    workers: config.maxConcurrentReconciles,
+    resyncPeriodMs: config.resyncPeriodMs,
+    minIntervalMinutes: config.minIntervalMinutes,
+  });
+
+  const probe: Probe = { synced: () => manager.hasSynced(), leading: () => leading, leaderElection: config.leaderElect };
+  const servers: http.Server[] = [];
+  try {
+    const m = config.metricsBindAddress;
+    const h = config.healthProbeBindAddress;
+    if (m && h && m.host === h.host && m.port === h.port) {
+      servers.push(await listen(createApp({ probe, registry }), m, 'metrics and health probes'));
+    } else {
+      if (m) servers.push(await listen(createApp({ registry }), m, 'metrics (--metrics-bind-address)'));
+      if (h) servers.push(await listen(createApp({ probe }), h, 'health probes (--health-probe-bind-address)'));
+    }
+  } catch (err) {
+    await Promise.all(servers.map(close));
+    io.stderr(`schedule-operator: ${(err as Error).message}`);
+    return 1;
+  }
+
+  log.info(
+    {
+      identity,
+      namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all',
+      leaderElect: config.leaderElect,
+      resyncPeriodMs: config.resyncPeriodMs,
+      workers: config.maxConcurrentReconciles,
+      cluster: kc.getCurrentCluster()?.server,
+    },
+    'starting',
+  );
+  manager.startInformers();
+
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let elector: LeaderElector | undefined;
+  let stopping = false;
+  let syncWait: NodeJS.Timeout | undefined;
+
+  const startWorkersWhenSynced = () => {
+    if (stopping) return;
+    if (!manager.hasSynced()) {
+      syncWait = setTimeout(startWorkersWhenSynced, 100);
+      return;
+    }
+    log.info('caches synced; reconciling');
+    manager.startWorkers();
+  };
+
+  const shutdown = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason: why }, 'stopping');
+    clearTimeout(syncWait);
+    await manager.stop();
+    if (code === 0) await elector?.stop();
+    leading = false;
+    metrics.leader.set({ name: config.leaderElectionId }, 0);
+    await Promise.all(servers.map(close));
+    log.info({ exitCode: code }, 'stopped');
+    resolveExit(code);
+  };
+
+  if (config.leaderElect) {
+    metrics.leader.set({ name: config.leaderElectionId }, 0);
+    elector = new LeaderElector({
+      rest,
+      namespace: leaseNamespace(config, env),
+      name: config.leaderElectionId,
+      identity,
+      leaseDurationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+      log,
+      onStartedLeading() {
+        leading = true;
+        metrics.leader.set({ name: config.leaderElectionId }, 1);
+        startWorkersWhenSynced();
+      },
+      onStoppedLeading() {
+        leading = false; // the write gate refuses from here on, even for reconciles in flight
+        metrics.leader.set({ name: config.leaderElectionId }, 0);
+        void shutdown(1, 'lost the leader Lease');
+      },
+    });
+    elector.start();
+  } else {
+    metrics.leader.set({ name: config.leaderElectionId }, 1);
+    startWorkersWhenSynced();
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    void shutdown(0, signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const code = await exited;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  // Pooled keep-alive sockets may hold the event loop open for a while; do not wait for them.
+  setTimeout(() => process.exit(code), 500).unref();
+  return code;
+}

@@ -1,0 +1,109 @@
+// Prometheus metrics, on an injected Registry (style.md, principle 9). Controller health uses
+// controller-runtime's names so existing dashboards and alerts work; domain metrics are schedule_operator_*.
+//
+// The per-Schedule gauges are computed at scrape time from the informer cache (observeSchedules), so a
+// deleted Schedule's series disappears with it and nothing has to be kept in step by hand.
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { CONDITION_READY, findCondition } from './api/conditions.js';
+import type { Schedule } from './api/schedule.js';
+
+export interface Metrics {
+  registry: Registry;
+  /** perSchedule is false for very large fleets: no metric then carries namespace/schedule labels. */
+  perSchedule: boolean;
+  reconcileTotal: Counter<'controller' | 'result'>;
+  reconcileErrors: Counter<'controller'>;
+  reconcileTime: Histogram<'controller'>;
+  workqueue: WorkqueueMetrics;
+  apiWrites: Counter<'verb' | 'resource'>;
+  /** leader is 1 while this process holds the Lease (client-go's leader_election_master_status). */
+  leader: Gauge<'name'>;
+  /** observeSchedules points the schedule gauges at the Schedules the cache holds. */
+  observeSchedules(source: () => Schedule[]): void;
+}
+
+export interface WorkqueueMetrics {
+  depth: Gauge<'name'>;
+  adds: Counter<'name'>;
+  retries: Counter<'name'>;
+  queueDuration: Histogram<'name'>;
+  workDuration: Histogram<'name'>;
+}
+
+const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+
+/** scheduleState is the one state a Schedule is counted under in schedule_operator_schedules. */
+export function scheduleState(s: Schedule): 'suspended' | 'ready' | 'invalid' | 'pending' {
+  if ((s.spec as { suspend?: unknown } | null)?.suspend === true) return 'suspended';
+  const ready = findCondition(s.status?.conditions, CONDITION_READY);
+  if (ready?.status === 'True') return 'ready';
+  if (ready?.status === 'False') return 'invalid';
+  return 'pending';
+}
+
+export function createMetrics(registry: Registry, opts: { perSchedule: boolean; defaultMetrics?: boolean }): Metrics {
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let schedules: () => Schedule[] = () => [];
+
+  new Gauge({
+    name: 'schedule_operator_schedules',
+    help: 'Schedules by state: ready, invalid (Ready=False), suspended, pending (not yet reconciled)',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const counts = { ready: 0, invalid: 0, suspended: 0, pending: 0 };
+      for (const s of schedules()) counts[scheduleState(s)]++;
+      this.reset();
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  });
+
+  if (opts.perSchedule) {
+    new Gauge({
+      name: 'schedule_operator_next_run_timestamp_seconds',
+      help: 'When the Schedule runs next (status.nextRunTime), as a Unix timestamp',
+      labelNames: ['namespace', 'schedule'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of schedules()) {
+          const t = s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN;
+          if (!Number.isNaN(t)) this.set({ namespace: s.metadata.namespace, schedule: s.metadata.name }, t / 1000);
+        }
+      },
+    });
+  } else {
+    new Gauge({
+      name: 'schedule_operator_next_run_timestamp_seconds',
+      help: 'The earliest next run of any Schedule, as a Unix timestamp (per-schedule metrics are off)',
+      registers,
+      collect() {
+        this.reset();
+        const times = schedules().map((s) => (s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN)).filter((t) => !Number.isNaN(t));
+        if (times.length) this.set(Math.min(...times) / 1000);
+      },
+    });
+  }
+
+  return {
+    registry,
+    perSchedule: opts.perSchedule,
+    reconcileTotal: new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers }),
+    reconcileErrors: new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers }),
+    reconcileTime: new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller', labelNames: ['controller'], buckets: RECONCILE_BUCKETS, registers }),
+    workqueue: {
+      depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers }),
+      adds: new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers }),
+      retries: new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers }),
+      queueDuration: new Histogram({ name: 'workqueue_queue_duration_seconds', help: 'How long in seconds an item stays in workqueue before being requested', labelNames: ['name'], buckets: QUEUE_BUCKETS, registers }),
+      workDuration: new Histogram({ name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes', labelNames: ['name'], buckets: QUEUE_BUCKETS, registers }),
+    },
+    apiWrites: new Counter({ name: 'schedule_operator_api_writes_total', help: 'API writes the operator made, by verb and resource', labelNames: ['verb', 'resource'], registers }),
+    leader: new Gauge({ name: 'leader_election_master_status', help: '1 while this process leads (holds the Lease), else 0', labelNames: ['name'], registers }),
+    observeSchedules(source) {
+      schedules = source;
+    },
+  };
+}
