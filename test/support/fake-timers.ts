@@ -1,0 +1,42 @@
+// A manual clock implementing Timers: tests move time with advance() instead of sleeping.
+import type { Timers } from '../../src/controller/queue.js';
+
+export class FakeTimers implements Timers {
+  private t = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(fn: () => void, ms: number): { cancel(): void } {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.t + ms, fn });
+    return { cancel: () => this.pending.delete(id) };
+  }
+
+  /** advance moves the clock, firing due timers in time order and letting their promises settle. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flush();
+      const next = [...this.pending.entries()].filter(([, p]) => p.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!next) break;
+      this.pending.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+    await flush();
+  }
+
+  timerCount(): number {
+    return this.pending.size;
+  }
+}
+
+/** flush lets queued promise callbacks run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+}
