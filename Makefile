@@ -6,7 +6,7 @@ NODE_BIN := $(shell bash hack/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 CLUSTER := bash test/cluster/cluster.sh
 
-.PHONY: all deps build test test-unit test-integration lint crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench clean
+.PHONY: all deps build test test-unit test-integration lint crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench clean chart-readme argocd-cm
 
 all: build
 
@@ -18,24 +18,28 @@ deps: node_modules/.package-lock.json
 
 ## build: compile TypeScript to dist/ (./bin/schedule-operator runs it)
 build: deps
+	rm -rf dist
 	npx tsc -p tsconfig.build.json
 
 ## crds: regenerate crds/ from the zod schemas in src/api
 crds: deps
 	npx tsx src/api/write-crds.ts
+	cp crds/*.yaml charts/schedule-operator/files/crds/
+	npx tsx hack/chart-readme.ts
 
 ## lint: type-check everything, including tests
 lint: deps
 	npx tsc -p tsconfig.json --noEmit
 
-## test: every test - unit, then integration against the real control plane (built on first use)
-test: deps lint cluster-binaries
+## test: every test - unit, then integration against the real control plane (built on first use).
+## Integration tests start ./bin/schedule-operator, which runs dist/: so build first.
+test: deps lint build cluster-binaries
 	npx vitest run
 
 test-unit: deps
 	npx vitest run --project unit
 
-test-integration: deps cluster-binaries
+test-integration: deps build cluster-binaries
 	npx vitest run --project integration
 
 ## cluster-binaries: build (once, cached) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
@@ -59,3 +63,35 @@ bench: deps
 
 clean:
 	rm -rf dist
+
+# ---- installing (issue 5): chart, image, deploy -------------------------------------------------------
+HELM ?= $(shell bash test/cluster/build.sh 2>/dev/null)/helm
+CHART := charts/schedule-operator
+RELEASE ?= schedule-operator
+NAMESPACE ?= schedule-operator
+
+## helm-lint: lint the chart with default and non-default values, and render it
+helm-lint: cluster-binaries
+	$(HELM) lint --strict $(CHART)
+	$(HELM) lint --strict $(CHART) --set watchNamespaces={team-a,team-b} --set webhook.certManager.enabled=true --set metrics.serviceMonitor.enabled=true --set networkPolicy.enabled=true
+	$(HELM) template $(RELEASE) $(CHART) --namespace $(NAMESPACE) >/dev/null
+
+## chart-readme: regenerate charts/schedule-operator/README.md from values.yaml
+chart-readme: deps
+	npx tsx hack/chart-readme.ts
+
+## argocd-cm: regenerate argocd/argocd-cm-patch.yaml from argocd/health-schedule.lua
+argocd-cm: deps
+	npx tsx hack/argocd-cm.ts
+
+## docker-build: `docker build` when a Docker engine answers; otherwise (this machine) run the Dockerfile's
+## steps without an engine (hack/dockerfile-steps.ts) and check the result starts
+IMAGE ?= schedule-operator:dev
+docker-build: deps
+	@if docker info >/dev/null 2>&1; then docker build -t $(IMAGE) .; \
+	else echo "no Docker engine: running the Dockerfile's steps without one"; npx tsx hack/dockerfile-steps.ts; fi
+
+## deploy: helm upgrade --install into the cluster of the current KUBECONFIG (IMAGE=repo:tag to choose the image)
+deploy: cluster-binaries
+	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
+	  --set image.repository=$(firstword $(subst :, ,$(IMAGE))) --set image.tag=$(or $(word 2,$(subst :, ,$(IMAGE))),dev)
