@@ -2,16 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { renderCrdYaml, CRD_FILE } from '../../../src/api/crd-file.js';
+import { CRD_FILE } from '../../../src/api/crd-file.js';
 import { chartReadmeFromDisk, renderChartReadme } from '../../../hack/chart-readme.js';
 
 const CHART = 'charts/schedule-operator';
 
 describe('chart files', () => {
-  it('ships the CRD exactly as crds/ holds it (regenerate with `make crds`)', () => {
+  it('ships the CRD exactly as crds/ holds it (regenerate with `make crds`; test/unit/api checks crds/ against the zod schemas)', () => {
     const chartCopy = readFileSync(`${CHART}/files/${CRD_FILE}`, 'utf8');
     expect(chartCopy).toBe(readFileSync(CRD_FILE, 'utf8'));
-    expect(chartCopy).toBe(renderCrdYaml());
   });
 
   it('has a README generated from values.yaml (regenerate with `make chart-readme`)', () => {
