@@ -18,7 +18,6 @@ deps: node_modules/.package-lock.json
 
 ## build: compile TypeScript to dist/ (./bin/schedule-operator runs it)
 build: deps
-	rm -rf dist
 	npx tsc -p tsconfig.build.json
 
 ## crds: regenerate crds/ from the zod schemas in src/api
