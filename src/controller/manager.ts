@@ -83,7 +83,7 @@ export class Manager {
     this.schedules = this.cache<Schedule>('schedules', {
       onAdd: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
       onUpdate: (o, s) => scheduleChanged(o, s) && enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
-      onDelete: () => undefined, // owner references let the garbage collector remove the CronJob and Jobs
+      onDelete: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)), // the controller lets go of what it held
     });
     this.cronJobs = this.cache<CronJob>('cronJobs', {
       onAdd: (c) => enqueue(scheduleKeyForCronJob(c)),
