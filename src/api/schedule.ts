@@ -182,6 +182,36 @@ export const activeJobSchema = z
   })
   .strict();
 
+export const countedJobSchema = z
+  .object({
+    name: z.string().describe('name: the Job.'),
+    uid: z.string().describe('uid: the Job\'s uid; a Job is counted at most once per uid.'),
+  })
+  .strict();
+
+export const RUN_REQUEST_OUTCOMES = ['Started', 'Refused'] as const;
+
+export const runRequestSchema = z
+  .object({
+    token: z.string().describe('token: the value of the annotation schedule-operator.io/run-requested-at that was handled.'),
+    outcome: z.enum(RUN_REQUEST_OUTCOMES).describe('outcome: Started (a Job was created) or Refused (see reason and message).'),
+    jobName: z.string().optional().describe('jobName: the Job started for the request.'),
+    reason: z.string().optional().describe('reason: why a request was refused, e.g. RunActive.'),
+    message: z.string().optional().describe('message: what happened and, when refused, what to do.'),
+    handledTime: z.string().optional().describe('handledTime: when the operator acted on the request (RFC3339).'),
+  })
+  .strict();
+
+export const notifyStatusSchema = z
+  .object({
+    pending: z.array(runSchema).max(50).optional().describe('pending: finished runs whose callback has not been delivered yet (oldest first); delivered at least once, also across operator restarts.'),
+    lastDeliveredJobUID: z.string().optional().describe('lastDeliveredJobUID: the Job (uid, the CloudEvent id) of the last delivered callback.'),
+    lastDeliveredTime: z.string().optional().describe('lastDeliveredTime: when the last callback was delivered (RFC3339).'),
+    lastError: z.string().optional().describe('lastError: why the last delivery attempt failed; cleared by the next success.'),
+    dropped: z.int().optional().describe('dropped: callbacks given up because more than 50 were pending.'),
+  })
+  .strict();
+
 export const scheduleStatusSchema = z
   .object({
     observedGeneration: z.int().optional().describe('observedGeneration: the metadata.generation this status describes.'),
@@ -200,6 +230,9 @@ export const scheduleStatusSchema = z
     active: z.array(activeJobSchema).optional().describe('active: the Jobs running now.'),
     recentRuns: z.array(runSchema).max(100).optional().describe('recentRuns: the last spec.runHistoryLimit runs, newest first.'),
     lastHandledRunRequest: z.string().optional().describe('lastHandledRunRequest: the run-now token (annotation schedule-operator.io/run-requested-at) last acted on.'),
+    lastRunRequest: runRequestSchema.optional().describe('lastRunRequest: what the operator did with the last run-now request.'),
+    countedJobs: z.array(countedJobSchema).optional().describe('countedJobs: the ledger\'s memory - Jobs already counted in runs that still exist (each keeps the finalizer schedule-operator.io/ledger until it is recorded here). See docs/ledger.md.'),
+    notify: notifyStatusSchema.optional().describe('notify: delivery state of the completion callbacks (spec.notify).'),
   })
   .strict()
   .describe('status: what the operator observed; users never write it.');
@@ -211,6 +244,10 @@ export type ScheduleStatus = z.output<typeof scheduleStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 export type Run = z.output<typeof runSchema>;
 export type RunCounts = z.output<typeof runCountsSchema>;
+export type CountedJob = z.output<typeof countedJobSchema>;
+export type RunRequest = z.output<typeof runRequestSchema>;
+export type NotifyStatus = z.output<typeof notifyStatusSchema>;
+export type NotifySpec = z.output<typeof notifySchema>;
 
 /** ObjectMeta fields the operator reads. */
 export interface ObjectMeta {
@@ -240,3 +277,5 @@ export const LABEL_SCHEDULE = `${GROUP}/schedule`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'schedule-operator';
 export const ANNOTATION_RUN_REQUESTED_AT = `${GROUP}/run-requested-at`;
+/** Jobs of a Schedule carry this finalizer until the ledger has recorded them (docs/ledger.md). */
+export const FINALIZER_LEDGER = `${GROUP}/ledger`;

@@ -2,19 +2,29 @@
 //
 //   1. validate      the spec, by the one rule book (validateSpec) the webhook and the CLI use too
 //   2. applyCronJob  server-side apply of the desired CronJob, only when it differs from the observed one
-//   3. status        rebuild status from the CronJob and its Jobs; write it only when it changed
-//   4. schedule the next pass for just after the next run, so nextRunTime never goes stale
+//   3. guardJobs     the ledger finalizer on running Jobs, so none can vanish before it is counted
+//   4. runNow        a new run-now token starts one Job (deterministic name) or is refused while a run is active
+//   5. status        rebuild status from the CronJob and its Jobs, count newly finished Jobs (the ledger,
+//                    docs/ledger.md), record the run request and pending callbacks; write only when it changed
+//   6. releaseJobs   drop the ledger finalizer from Jobs being deleted that the written status records
+//   7. callbacks     hand pending callbacks to the notifier (off the reconcile path)
+//   8. schedule the next pass for just after the next run, so nextRunTime never goes stale
 //
 // Steps share a ReconcileState. Step 3 always runs (like flux's deferred summary), so observedGeneration
 // and conditions describe even a pass that stopped early. Errors follow the catalogue in errors.ts.
 import type { Logger } from 'pino';
 import { CONDITION_READY, findCondition } from '../api/conditions.js';
-import type { Schedule, ScheduleStatus } from '../api/schedule.js';
+import type { RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { ApiError } from '../kube/rest.js';
+import { ApiError, isAlreadyExists } from '../kube/rest.js';
 import type { CronJob, Job } from '../kube/types.js';
+import type { RunMetrics } from '../metrics-runs.js';
+import type { Notifier } from '../notify/notifier.js';
+import { nextNotifyStatus } from '../notify/pending.js';
 import { cronJobNeedsApply, desiredCronJob } from '../schedule/desired.js';
+import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, type LedgerPlan } from '../schedule/ledger.js';
+import { decideRunNow, REASON_RUN_REFUSED, REASON_RUN_STARTED, runRequestStatus } from '../schedule/run-now.js';
 import { computeStatus } from '../schedule/status.js';
 import { validateSpec, type ValidationResult } from '../schedule/validate.js';
 
@@ -35,6 +45,10 @@ export interface ReconcileDeps {
   appliedGenerations: Map<string, number>;
   /** maxRequeueMs caps how long a pass waits before the next (the periodic resync also covers it). */
   maxRequeueMs: number;
+  /** notifier delivers completion callbacks; without it pending callbacks wait in status. */
+  notifier?: Notifier | undefined;
+  /** runMetrics counts runs when the ledger does. */
+  runMetrics?: RunMetrics | undefined;
 }
 
 export interface ReconcileResult {
@@ -49,13 +63,17 @@ interface ReconcileState {
   validation?: ValidationResult;
   cronJob: CronJob | undefined;
   applyError?: { reason: string; message: string };
+  /** jobs are the Schedule's own Jobs: labelled for it and owned by its CronJob (ledger rule R7). */
+  jobs: Job[];
+  ledger?: LedgerPlan;
+  runRequest?: RunRequest;
   status?: ScheduleStatus;
   writes: number;
 }
 
 /** reconcile runs the pipeline for one Schedule. It throws only for transient failures (retry with backoff). */
 export async function reconcile(observed: Observed, deps: ReconcileDeps): Promise<ReconcileResult> {
-  const state: ReconcileState = { observed, cronJob: observed.cronJob, writes: 0 };
+  const state: ReconcileState = { observed, cronJob: observed.cronJob, jobs: [], writes: 0 };
   const log = deps.log.child({
     namespace: observed.schedule.metadata.namespace,
     name: observed.schedule.metadata.name,
@@ -63,7 +81,11 @@ export async function reconcile(observed: Observed, deps: ReconcileDeps): Promis
   });
   validate(state, deps);
   if (state.validation?.ok) await applyCronJob(state, deps, log);
+  await guardJobs(state, deps);
+  await runNow(state, deps, log);
   await writeStatus(state, deps, log);
+  await releaseJobs(state, deps);
+  callbacks(state, deps);
   return { writes: state.writes, ...requeueForNextRun(state, deps) };
 }
 
@@ -112,17 +134,95 @@ function ownedBy(cronJob: CronJob, uid: string): boolean {
   return (cronJob.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true);
 }
 
-// 3. status ---------------------------------------------------------------------------------------
+// 3. guardJobs ------------------------------------------------------------------------------------
+async function guardJobs(state: ReconcileState, deps: ReconcileDeps): Promise<void> {
+  state.jobs = ownedJobs(state.observed.jobs, state.cronJob);
+  state.ledger = planLedger(state.observed.schedule.status, state.jobs);
+  for (const job of state.ledger.addFinalizer) {
+    await deps.kube.addJobFinalizer(jobRef(job), FINALIZER_LEDGER);
+    state.writes++;
+  }
+}
+
+const jobRef = (job: Job) => ({ namespace: job.metadata.namespace ?? '', name: job.metadata.name, uid: job.metadata.uid });
+
+// 4. runNow ---------------------------------------------------------------------------------------
+async function runNow(state: ReconcileState, deps: ReconcileDeps, log: Logger): Promise<void> {
+  const decision = decideRunNow({ schedule: state.observed.schedule, cronJob: state.cronJob, jobs: state.jobs });
+  if (decision.action === 'none' || decision.action === 'wait') return;
+  if (decision.action === 'create') {
+    try {
+      await deps.kube.createJob(decision.job);
+      state.writes++;
+      log.info({ job: decision.job.metadata.name, token: decision.token }, 'run-now Job created');
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        if (err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+          state.runRequest = {
+            ...runRequestStatus({ action: 'refuse', token: decision.token, reason: ErrorCode.CronJobRejected, message: '' }, deps.now()),
+            message: `run request "${decision.token}" refused: the API server rejected the Job: ${err.message}`,
+          };
+          return;
+        }
+        throw err; // transient: the token stays unhandled and the retry uses the same Job name
+      }
+    }
+  }
+  state.runRequest = runRequestStatus(decision, deps.now());
+}
+
+// 5. status ---------------------------------------------------------------------------------------
 async function writeStatus(state: ReconcileState, deps: ReconcileDeps, log: Logger): Promise<void> {
-  const { schedule, jobs } = state.observed;
+  const { schedule } = state.observed;
+  const key = `${schedule.metadata.namespace}/${schedule.metadata.name}`;
   const validation = state.validation ?? validateSpec(schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes });
-  const status = computeStatus({ schedule, validation, cronJob: state.cronJob, jobs, now: deps.now(), applyError: state.applyError });
+  const plan = state.ledger ?? planLedger(schedule.status, state.jobs);
+  const computed = computeStatus({ schedule, validation, cronJob: state.cronJob, jobs: state.jobs, now: deps.now(), applyError: state.applyError });
+  let status = applyLedger(computed, plan.next);
+  if (state.runRequest) {
+    status.lastHandledRunRequest = state.runRequest.token;
+    status.lastRunRequest = state.runRequest;
+  }
+  const report = deps.notifier?.report(key) ?? { delivered: [], lastError: undefined, busy: false };
+  const notify = validation.ok ? nextNotifyStatus(schedule.status?.notify, validation.spec.notify, plan.counted, report) : schedule.status?.notify;
+  if (notify && Object.keys(notify).length) status.notify = notify;
+  else delete status.notify;
   state.status = status;
   if (sameJson(status, schedule.status ?? {})) return;
+
+  // Ledger rule R6: forget recorded Jobs only when the API server (not the cache) says they are gone.
+  const gone = new Set<string>();
+  for (const c of plan.forgetIfGone) {
+    const job = await deps.kube.getJob(schedule.metadata.namespace, c.name);
+    if (!job || job.metadata.uid !== c.uid) gone.add(c.uid);
+  }
+  if (gone.size) status = applyLedger(status, forget(plan.next, gone));
+  state.status = status;
+
+  // Guarded by resourceVersion: a 409 throws, nothing was counted, the retry recomputes from fresh status.
   await deps.kube.updateScheduleStatus(schedule, status);
   state.writes++;
-  log.debug({ observedGeneration: status.observedGeneration }, 'status updated');
+  log.debug({ observedGeneration: status.observedGeneration, counted: plan.counted.length }, 'status updated');
+  if (plan.counted.length) deps.runMetrics?.counted(schedule.metadata.namespace, schedule.metadata.name, plan.counted);
+  if (report.delivered.length) deps.notifier?.forget(key, report.delivered.map((d) => d.uid));
   await recordTransition(schedule, status, deps, log).then((wrote) => (state.writes += wrote));
+  if (state.runRequest) await recordRunRequest(schedule, state.runRequest, deps, log).then((wrote) => (state.writes += wrote));
+}
+
+async function recordRunRequest(schedule: Schedule, request: RunRequest, deps: ReconcileDeps, log: Logger): Promise<number> {
+  const started = request.outcome === 'Started';
+  try {
+    await deps.kube.recordEvent(schedule.metadata, {
+      type: started ? 'Normal' : 'Warning',
+      reason: started ? REASON_RUN_STARTED : REASON_RUN_REFUSED,
+      message: request.message ?? '',
+      action: 'RunNow',
+    });
+    return 1;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not record event');
+    return 0;
+  }
 }
 
 /** recordTransition emits an Event when the Ready condition changed status or reason (transitions only). */
@@ -146,13 +246,45 @@ async function recordTransition(schedule: Schedule, status: ScheduleStatus, deps
   }
 }
 
-// 4. requeue --------------------------------------------------------------------------------------
+// 6. releaseJobs ----------------------------------------------------------------------------------
+// Runs only after the status write succeeded (or was not needed): what it releases is recorded.
+async function releaseJobs(state: ReconcileState, deps: ReconcileDeps): Promise<void> {
+  const stray = state.cronJob?.metadata.uid ? strayJobsToRelease(state.observed.jobs, state.jobs, true) : [];
+  state.writes += await releaseFinalizers([...(state.ledger?.release ?? []), ...stray], deps.kube);
+}
+
+/** releaseFinalizers removes the ledger finalizer from Jobs; it returns the number of writes. */
+export async function releaseFinalizers(jobs: Job[], kube: KubeClient): Promise<number> {
+  for (const job of jobs) await kube.removeJobFinalizer(jobRef(job), FINALIZER_LEDGER);
+  return jobs.length;
+}
+
+/** releaseForgottenSchedule: the Schedule is gone or being deleted; none of its Jobs may stay stuck. */
+export async function releaseForgottenSchedule(labelledJobs: Job[], kube: KubeClient): Promise<number> {
+  return releaseFinalizers(strayJobsToRelease(labelledJobs, [], false), kube);
+}
+
+// 7. callbacks ------------------------------------------------------------------------------------
+function callbacks(state: ReconcileState, deps: ReconcileDeps): void {
+  if (!deps.notifier) return;
+  const { metadata } = state.observed.schedule;
+  const spec = state.validation?.ok ? state.validation.spec.notify : undefined;
+  deps.notifier.sync(`${metadata.namespace}/${metadata.name}`, spec ? { namespace: metadata.namespace, name: metadata.name, notify: spec } : undefined, state.status?.notify?.pending ?? []);
+}
+
+// 8. requeue --------------------------------------------------------------------------------------
+/** NOTIFY_POLL_MS: while callbacks are outstanding, look again this often to record their results. */
+export const NOTIFY_POLL_MS = 1000;
+
 function requeueForNextRun(state: ReconcileState, deps: ReconcileDeps): { requeueAfterMs?: number } {
+  const { metadata } = state.observed.schedule;
+  const busy = deps.notifier?.report(`${metadata.namespace}/${metadata.name}`).busy || (state.status?.notify?.pending?.length ?? 0) > 0;
   const next = state.status?.nextRunTime;
-  if (!next) return {};
+  if (!next) return busy ? { requeueAfterMs: NOTIFY_POLL_MS } : {};
   // One second after the run starts, the next pass moves nextRunTime on and reads the new Job.
   const ms = Date.parse(next) - deps.now().getTime() + 1000;
-  return { requeueAfterMs: Math.max(1000, Math.min(ms, deps.maxRequeueMs)) };
+  const after = Math.max(1000, Math.min(ms, deps.maxRequeueMs));
+  return { requeueAfterMs: busy ? Math.min(after, NOTIFY_POLL_MS) : after };
 }
 
 /** sameJson compares two JSON values structurally (key order ignored). */

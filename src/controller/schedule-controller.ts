@@ -5,7 +5,9 @@ import { LABEL_SCHEDULE, type Schedule } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
 import type { CronJob, Job } from '../kube/types.js';
 import type { Metrics } from '../metrics.js';
-import { reconcile } from './reconcile.js';
+import { runMetrics, type RunMetrics } from '../metrics-runs.js';
+import { Notifier } from '../notify/notifier.js';
+import { reconcile, releaseForgottenSchedule } from './reconcile.js';
 
 /** ObjectCache is the read side of an informer. */
 export interface ObjectCache<T> {
@@ -29,6 +31,10 @@ export interface ControllerDeps {
   now: () => Date;
   minIntervalMinutes?: number | undefined;
   maxRequeueMs: number;
+  /** notifier delivers completion callbacks (default: one built here, stopped by stop()). */
+  notifier?: Notifier | undefined;
+  /** allowPrivateCallbackTargets: --allow-private-callback-targets (default: env ALLOW_PRIVATE_CALLBACK_TARGETS=true). */
+  allowPrivateCallbackTargets?: boolean | undefined;
 }
 
 export const CONTROLLER_NAME = 'schedule';
@@ -56,8 +62,19 @@ export function scheduleKeyForJob(job: Job): string | undefined {
 /** ScheduleController turns a key into a reconcile pass over what the caches hold. */
 export class ScheduleController {
   private readonly appliedGenerations = new Map<string, number>();
+  private readonly runMetrics: RunMetrics;
+  readonly notifier: Notifier;
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.runMetrics = runMetrics(deps.metrics.registry, deps.metrics.perSchedule);
+    this.notifier =
+      deps.notifier ??
+      new Notifier({
+        kube: deps.kube,
+        log: deps.log,
+        allowPrivateTargets: deps.allowPrivateCallbackTargets ?? /^(true|1|yes|on)$/i.test(process.env.ALLOW_PRIVATE_CALLBACK_TARGETS ?? ''),
+      });
+  }
 
   /** handle reconciles one Schedule key and records controller_runtime_reconcile_*; the queue retries it when this throws. */
   async handle(key: string): Promise<{ requeueAfterMs?: number }> {
@@ -80,9 +97,15 @@ export class ScheduleController {
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number }> {
     const { namespace, name } = splitKey(key);
     const schedule = this.deps.schedules.get(namespace, name);
-    if (!schedule || schedule.metadata.deletionTimestamp) return {}; // owner references let the GC remove the rest
-    const cronJob = this.deps.cronJobs.get(namespace, name);
     const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
+    if (!schedule || schedule.metadata.deletionTimestamp) {
+      // Owner references let the GC remove the CronJob and Jobs; the ledger finalizer must not hold them.
+      this.notifier.drop(key);
+      this.runMetrics.forget(namespace, name);
+      await releaseForgottenSchedule(jobs, this.deps.kube);
+      return {};
+    }
+    const cronJob = this.deps.cronJobs.get(namespace, name);
     const result = await reconcile(
       { schedule, cronJob, jobs },
       {
@@ -92,6 +115,8 @@ export class ScheduleController {
         minIntervalMinutes: this.deps.minIntervalMinutes,
         appliedGenerations: this.appliedGenerations,
         maxRequeueMs: this.deps.maxRequeueMs,
+        notifier: this.notifier,
+        runMetrics: this.runMetrics,
       },
     );
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};

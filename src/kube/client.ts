@@ -18,7 +18,19 @@ export interface KubeClient {
   updateScheduleStatus(schedule: Schedule, status: ScheduleStatus): Promise<Schedule>;
   /** recordEvent creates a core/v1 Event about the Schedule. */
   recordEvent(schedule: ObjectRef, event: EventRecord): Promise<void>;
+  /** createJob creates a Job (run now); fails with AlreadyExists (409) when the name is taken. */
+  createJob(job: Job): Promise<Job>;
+  /** getJob reads a Job from the API server (not a cache); undefined when it does not exist. */
+  getJob(namespace: string, name: string): Promise<Job | undefined>;
+  /** addJobFinalizer adds a finalizer (strategic merge; a no-op when present). A Job already gone or being deleted is left alone. */
+  addJobFinalizer(job: ObjectRef, finalizer: string): Promise<void>;
+  /** removeJobFinalizer removes a finalizer (strategic merge; a no-op when absent or the Job is gone). */
+  removeJobFinalizer(job: ObjectRef, finalizer: string): Promise<void>;
+  /** getSecretValue reads one key of a Secret, decoded; undefined when the Secret or the key is missing. */
+  getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined>;
 }
+
+const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
@@ -62,6 +74,57 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
         count: 1,
       };
       await rest.request('POST', `/api/v1/namespaces/${ref.namespace}/events`, { body });
+    },
+
+    async createJob(job) {
+      return rest.request<Job>('POST', `/apis/batch/v1/namespaces/${job.metadata.namespace}/jobs`, { body: job, query: { fieldManager: MANAGER } });
+    },
+
+    async getJob(namespace, name) {
+      try {
+        return await rest.request<Job>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
+      } catch (err) {
+        if (err instanceof ApiError && err.statusCode === 404) return undefined;
+        throw err;
+      }
+    },
+
+    async addJobFinalizer(ref, finalizer) {
+      try {
+        await rest.request('PATCH', `/apis/batch/v1/namespaces/${ref.namespace}/jobs/${ref.name}`, {
+          body: { metadata: { finalizers: [finalizer], ...(ref.uid ? { uid: ref.uid } : {}) } },
+          contentType: STRATEGIC_MERGE,
+          query: { fieldManager: MANAGER },
+        });
+      } catch (err) {
+        // Gone, or being deleted (no finalizer can be added then): the next pass sees it and decides.
+        if (err instanceof ApiError && (err.statusCode === 404 || err.statusCode === 422 || err.statusCode === 409)) return;
+        throw err;
+      }
+    },
+
+    async removeJobFinalizer(ref, finalizer) {
+      try {
+        await rest.request('PATCH', `/apis/batch/v1/namespaces/${ref.namespace}/jobs/${ref.name}`, {
+          body: { metadata: { ['$deleteFromPrimitiveList/finalizers']: [finalizer], ...(ref.uid ? { uid: ref.uid } : {}) } },
+          contentType: STRATEGIC_MERGE,
+          query: { fieldManager: MANAGER },
+        });
+      } catch (err) {
+        if (err instanceof ApiError && (err.statusCode === 404 || err.statusCode === 409)) return; // gone (or another Job now has the name)
+        throw err;
+      }
+    },
+
+    async getSecretValue(namespace, name, key) {
+      try {
+        const secret = await rest.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+        const value = secret.data?.[key];
+        return value === undefined ? undefined : Buffer.from(value, 'base64');
+      } catch (err) {
+        if (err instanceof ApiError && err.statusCode === 404) return undefined;
+        throw err;
+      }
     },
   };
 }

@@ -14,5 +14,10 @@ export function countWrites(inner: KubeClient, counter: Counter<'verb' | 'resour
     applyCronJob: counted('apply', 'cronjobs', inner.applyCronJob.bind(inner)),
     updateScheduleStatus: counted('update', 'schedules/status', inner.updateScheduleStatus.bind(inner)),
     recordEvent: counted('create', 'events', inner.recordEvent.bind(inner)),
+    createJob: counted('create', 'jobs', inner.createJob.bind(inner)),
+    addJobFinalizer: counted('patch', 'jobs', inner.addJobFinalizer.bind(inner)),
+    removeJobFinalizer: counted('patch', 'jobs', inner.removeJobFinalizer.bind(inner)),
+    getJob: inner.getJob.bind(inner),
+    getSecretValue: inner.getSecretValue.bind(inner),
   };
 }

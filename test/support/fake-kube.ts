@@ -3,18 +3,28 @@
 import type { Schedule, ScheduleStatus } from '../../src/api/schedule.js';
 import type { KubeClient, ObjectRef } from '../../src/kube/client.js';
 import { ApiError } from '../../src/kube/rest.js';
-import type { CronJob, EventRecord } from '../../src/kube/types.js';
+import type { CronJob, EventRecord, Job } from '../../src/kube/types.js';
 
 export type Write =
   | { verb: 'apply'; kind: 'CronJob'; name: string; body: CronJob }
   | { verb: 'updateStatus'; kind: 'Schedule'; name: string; body: ScheduleStatus }
-  | { verb: 'event'; kind: 'Event'; name: string; body: EventRecord };
+  | { verb: 'event'; kind: 'Event'; name: string; body: EventRecord }
+  | { verb: 'create'; kind: 'Job'; name: string; body: Job }
+  | { verb: 'addFinalizer'; kind: 'Job'; name: string; body: string }
+  | { verb: 'removeFinalizer'; kind: 'Job'; name: string; body: string };
 
 export class FakeKube implements KubeClient {
   writes: Write[] = [];
   cronJobs = new Map<string, CronJob>();
   /** failNext makes the next call of a verb fail with this error. */
   failNext: Partial<Record<Write['verb'], Error>> = {};
+  /** jobs is the API server's truth about Jobs (getJob reads it; createJob and finalizer patches change it). */
+  jobs = new Map<string, Job>();
+  /** secrets holds Secret values by "namespace/name/key". */
+  secrets = new Map<string, string>();
+  /** checkResourceVersion makes updateScheduleStatus answer 409 when the Schedule's resourceVersion is stale. */
+  checkResourceVersion = false;
+  private scheduleRvs = new Map<string, string>();
   private rv = 100;
 
   async applyCronJob(cronJob: CronJob): Promise<CronJob> {
@@ -39,13 +49,57 @@ export class FakeKube implements KubeClient {
 
   async updateScheduleStatus(schedule: Schedule, status: ScheduleStatus): Promise<Schedule> {
     this.maybeFail('updateStatus');
+    const key = `${schedule.metadata.namespace}/${schedule.metadata.name}`;
+    const stored = this.scheduleRvs.get(key);
+    if (this.checkResourceVersion && stored !== undefined && stored !== schedule.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on schedules "${schedule.metadata.name}": the object has been modified`);
+    }
+    const rv = String(++this.rv);
+    this.scheduleRvs.set(key, rv);
     this.writes.push({ verb: 'updateStatus', kind: 'Schedule', name: schedule.metadata.name, body: structuredClone(status) });
-    return { ...structuredClone(schedule), metadata: { ...schedule.metadata, resourceVersion: String(++this.rv) }, status: structuredClone(status) };
+    return { ...structuredClone(schedule), metadata: { ...schedule.metadata, resourceVersion: rv }, status: structuredClone(status) };
   }
 
   async recordEvent(ref: ObjectRef, event: EventRecord): Promise<void> {
     this.maybeFail('event');
     this.writes.push({ verb: 'event', kind: 'Event', name: ref.name, body: event });
+  }
+
+  async createJob(job: Job): Promise<Job> {
+    this.maybeFail('create');
+    const key = `${job.metadata.namespace}/${job.metadata.name}`;
+    if (this.jobs.has(key)) throw new ApiError(409, 'AlreadyExists', `jobs.batch "${job.metadata.name}" already exists`);
+    this.writes.push({ verb: 'create', kind: 'Job', name: job.metadata.name, body: structuredClone(job) });
+    const stored: Job = structuredClone({ ...job, metadata: { ...job.metadata, uid: `uid-job-${job.metadata.name}`, resourceVersion: String(++this.rv) } });
+    this.jobs.set(key, stored);
+    return structuredClone(stored);
+  }
+
+  async getJob(namespace: string, name: string): Promise<Job | undefined> {
+    const job = this.jobs.get(`${namespace}/${name}`);
+    return job ? structuredClone(job) : undefined;
+  }
+
+  async addJobFinalizer(ref: ObjectRef, finalizer: string): Promise<void> {
+    this.maybeFail('addFinalizer');
+    this.writes.push({ verb: 'addFinalizer', kind: 'Job', name: ref.name, body: finalizer });
+    const job = this.jobs.get(`${ref.namespace}/${ref.name}`);
+    if (job && !job.metadata.finalizers?.includes(finalizer)) job.metadata.finalizers = [...(job.metadata.finalizers ?? []), finalizer];
+  }
+
+  async removeJobFinalizer(ref: ObjectRef, finalizer: string): Promise<void> {
+    this.maybeFail('removeFinalizer');
+    this.writes.push({ verb: 'removeFinalizer', kind: 'Job', name: ref.name, body: finalizer });
+    const key = `${ref.namespace}/${ref.name}`;
+    const job = this.jobs.get(key);
+    if (!job) return;
+    job.metadata.finalizers = (job.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    if (job.metadata.deletionTimestamp && job.metadata.finalizers.length === 0) this.jobs.delete(key); // the API server deletes it now
+  }
+
+  async getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined> {
+    const v = this.secrets.get(`${namespace}/${name}/${key}`);
+    return v === undefined ? undefined : Buffer.from(v);
   }
 
   verbs(): string[] {

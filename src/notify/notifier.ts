@@ -1,0 +1,229 @@
+// Completion callbacks, delivered off the reconcile path. The ledger puts every counted run that
+// spec.notify wants into status.notify.pending in the same status write that counts it; the reconciler
+// hands the pending list to `sync`; this class POSTs each one (oldest first, one at a time per Schedule,
+// a bounded number at once overall, each request with its own timeout) and retries with exponential
+// backoff. Successes and the last error are read back by the reconciler (`report`), which removes delivered
+// runs from status.notify.pending; only after that write does it call `forget`. A crash between a delivery
+// and that write means one more delivery of the same event: at-least-once, with the Job uid as the
+// CloudEvent id so receivers can drop the duplicate. The signing key is read per delivery and never logged.
+import http from 'node:http';
+import https from 'node:https';
+import type { Logger } from 'pino';
+import type { NotifySpec, Run } from '../api/schedule.js';
+import type { KubeClient } from '../kube/client.js';
+import { CONTENT_TYPE, runFinishedEvent, signature, SIGNATURE_HEADER } from './cloudevent.js';
+import { defaultLookup, resolveTarget, TargetError, type Lookup } from './target.js';
+
+export interface NotifierOptions {
+  kube: Pick<KubeClient, 'getSecretValue'>;
+  log: Logger;
+  /** allowPrivateTargets lets callbacks go to loopback and link-local addresses (--allow-private-callback-targets). */
+  allowPrivateTargets: boolean;
+  /** timeoutMs bounds one delivery attempt (connect + response). Default 10 s. */
+  timeoutMs?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** maxConcurrent bounds deliveries in flight across all Schedules. Default 16. */
+  maxConcurrent?: number;
+  now?: () => Date;
+  lookup?: Lookup;
+  /** onChange is told when a Schedule has a delivery result to write into status. */
+  onChange?: (key: string) => void;
+}
+
+export interface NotifyTarget {
+  namespace: string;
+  name: string;
+  notify: NotifySpec;
+}
+
+export interface NotifyReport {
+  /** delivered are runs delivered since the last `forget` (Job uid and time). */
+  delivered: Array<{ uid: string; time: string }>;
+  /** lastError is why the last attempt failed; undefined after a success. */
+  lastError: string | undefined;
+  /** busy is true while deliveries are outstanding (pending, in flight or waiting to retry). */
+  busy: boolean;
+}
+
+interface KeyState {
+  target: NotifyTarget;
+  queue: Run[];
+  delivered: Map<string, string>;
+  lastError: string | undefined;
+  running: boolean;
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const uidOf = (run: Run) => run.jobUID ?? run.jobName;
+
+export class Notifier {
+  private readonly keys = new Map<string, KeyState>();
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  private stopped = false;
+  private readonly timeoutMs: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly maxConcurrent: number;
+  private readonly lookup: Lookup;
+
+  constructor(private readonly opts: NotifierOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.baseDelayMs = opts.baseDelayMs ?? 1000;
+    this.maxDelayMs = opts.maxDelayMs ?? 300_000;
+    this.maxConcurrent = opts.maxConcurrent ?? 16;
+    this.lookup = opts.lookup ?? defaultLookup;
+  }
+
+  /** sync makes the deliveries for a Schedule match its pending runs (nothing pending: forget the Schedule). */
+  sync(key: string, target: NotifyTarget | undefined, pending: Run[]): void {
+    if (!target || pending.length === 0) {
+      const st = this.keys.get(key);
+      if (st && !st.running && st.delivered.size === 0) this.drop(key);
+      if (st) st.queue = [];
+      return;
+    }
+    let st = this.keys.get(key);
+    if (!st) {
+      st = { target, queue: [], delivered: new Map(), lastError: undefined, running: false, attempt: 0, timer: undefined };
+      this.keys.set(key, st);
+    }
+    st.target = target;
+    st.queue = pending.filter((r) => !st!.delivered.has(uidOf(r)));
+    if (!st.running && !st.timer) void this.run(key);
+  }
+
+  /** report is what the reconciler folds into status.notify. */
+  report(key: string): NotifyReport {
+    const st = this.keys.get(key);
+    if (!st) return { delivered: [], lastError: undefined, busy: false };
+    return {
+      delivered: [...st.delivered].map(([uid, time]) => ({ uid, time })),
+      lastError: st.lastError,
+      busy: st.running || st.timer !== undefined || st.queue.length > 0,
+    };
+  }
+
+  /** forget drops delivered runs once status no longer lists them as pending. */
+  forget(key: string, uids: string[]): void {
+    const st = this.keys.get(key);
+    if (!st) return;
+    for (const uid of uids) st.delivered.delete(uid);
+    if (!st.running && !st.timer && st.queue.length === 0 && st.delivered.size === 0) this.keys.delete(key);
+  }
+
+  /** drop stops everything for a Schedule (deleted, or notify removed). */
+  drop(key: string): void {
+    const st = this.keys.get(key);
+    if (st?.timer) clearTimeout(st.timer);
+    this.keys.delete(key);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const key of [...this.keys.keys()]) this.drop(key);
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private async run(key: string): Promise<void> {
+    const st = this.keys.get(key);
+    if (!st || st.running || this.stopped) return;
+    st.running = true;
+    try {
+      while (this.keys.get(key) === st && st.queue.length > 0 && !this.stopped) {
+        const run = st.queue[0]!;
+        await this.slot();
+        let error: string | undefined;
+        try {
+          await this.deliver(st.target, run);
+        } catch (err) {
+          error = (err as Error).message;
+        } finally {
+          this.release();
+        }
+        if (this.keys.get(key) !== st) return;
+        if (error === undefined) {
+          st.queue.shift();
+          st.delivered.set(uidOf(run), (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+          st.lastError = undefined;
+          st.attempt = 0;
+          this.opts.log.info({ namespace: st.target.namespace, name: st.target.name, job: run.jobName }, 'callback delivered');
+          this.opts.onChange?.(key);
+          continue;
+        }
+        st.attempt++;
+        const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(st.attempt - 1, 30));
+        const changed = st.lastError !== error;
+        st.lastError = error;
+        this.opts.log.warn({ namespace: st.target.namespace, name: st.target.name, job: run.jobName, attempt: st.attempt, retryInMs: delay, err: error }, 'callback failed');
+        if (changed) this.opts.onChange?.(key);
+        st.timer = setTimeout(() => {
+          st.timer = undefined;
+          void this.run(key);
+        }, delay);
+        st.timer.unref?.();
+        return;
+      }
+    } finally {
+      st.running = false;
+    }
+  }
+
+  private async slot(): Promise<void> {
+    if (this.inFlight < this.maxConcurrent) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.waiting.shift()?.();
+  }
+
+  /** deliver sends one event; it throws with a message fit for status.notify.lastError. */
+  private async deliver(target: NotifyTarget, run: Run): Promise<void> {
+    const resolved = await resolveTarget(target.notify.url, this.opts.allowPrivateTargets, this.lookup);
+    const body = runFinishedEvent(target.namespace, target.name, run);
+    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(body)), 'User-Agent': 'schedule-operator' };
+    const ref = target.notify.secretRef;
+    if (ref) {
+      const key = await this.opts.kube.getSecretValue(target.namespace, ref.name, ref.key);
+      if (key === undefined) throw new TargetError(`spec.notify.secretRef: Secret ${target.namespace}/${ref.name} has no key "${ref.key}"; create it or fix the reference`);
+      headers[SIGNATURE_HEADER] = signature(body, key);
+    }
+    const status = await post(resolved.url, resolved.address, resolved.family, headers, body, this.timeoutMs);
+    if (status < 200 || status >= 300) throw new Error(`the receiver answered HTTP ${status}`);
+  }
+}
+
+function post(url: URL, address: string, family: 4 | 6, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      {
+        method: 'POST',
+        headers,
+        agent: false,
+        // Connect to the address that was checked, whatever DNS answers now.
+        lookup: (_host, opts, cb) => {
+          if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+          else cb(null, address, family);
+        },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (err) => reject(err.name === 'AbortError' || err.name === 'TimeoutError' ? new Error(`the receiver did not answer within ${timeoutMs} ms`) : new Error(`cannot reach the receiver: ${err.message}`)));
+    req.end(body);
+  });
+}
