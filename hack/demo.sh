@@ -11,7 +11,7 @@ kubectl() { "$BIN/kubectl" "$@"; }
 kubectl apply --server-side -f crds/ >/dev/null
 kubectl wait --for condition=established crd/schedules.schedule-operator.io --timeout=30s >/dev/null
 mkdir -p .cluster/logs
-node dist/main.js --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081 \
+./bin/schedule-operator controller --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081 \
   >.cluster/logs/operator.log 2>&1 &
 operator=$!
 trap 'kill $operator 2>/dev/null; wait $operator 2>/dev/null || true; echo "operator stopped (log: .cluster/logs/operator.log)"' EXIT
