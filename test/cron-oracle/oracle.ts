@@ -1,0 +1,46 @@
+// The Go oracle from TypeScript: builds test/cron-oracle (robfig/cron v3, exactly as Kubernetes uses it) into
+// ~/.cache/schedule-operator/cron-oracle when missing or older than its source, and asks it questions in
+// one batch. Go is on every development machine and in CI; no network is needed once the robfig module is
+// in the Go module cache.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
+export const ORACLE_BIN = join(homedir(), '.cache', 'schedule-operator', 'cron-oracle');
+
+export type OracleRequest =
+  | { kind: 'next'; expr: string; zone: string; from: string; count: number }
+  | { kind: 'parse'; expr: string }
+  | { kind: 'zone'; zone: string }
+  | { kind: 'zones' };
+
+export interface OracleAnswer {
+  ok?: boolean;
+  error?: string;
+  runs?: string[];
+  zones?: string[];
+}
+
+/** buildOracle compiles the oracle unless an up-to-date binary exists; returns its path. */
+export function buildOracle(): string {
+  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => statSync(join(SOURCE_DIR, f)).mtimeMs);
+  if (existsSync(ORACLE_BIN) && statSync(ORACLE_BIN).mtimeMs >= Math.max(...sources)) return ORACLE_BIN;
+  mkdirSync(dirname(ORACLE_BIN), { recursive: true });
+  execFileSync('go', ['build', '-o', ORACLE_BIN, '.'], {
+    cwd: SOURCE_DIR,
+    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return ORACLE_BIN;
+}
+
+/** askOracle sends all requests in one run and returns the answers in the same order. */
+export function askOracle(requests: OracleRequest[]): OracleAnswer[] {
+  const out = execFileSync(buildOracle(), [], { input: JSON.stringify(requests), maxBuffer: 64 * 1024 * 1024 });
+  const answers = JSON.parse(out.toString('utf8')) as OracleAnswer[];
+  if (answers.length !== requests.length) throw new Error(`oracle answered ${answers.length} of ${requests.length} requests`);
+  return answers;
+}
