@@ -195,7 +195,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
 export function configHelp(): string {
   const lines = (Object.keys(settings) as FlagName[]).map((flag) => {
     const s = settings[flag];
-    const [, text] = s.help.split(': ');
+    const text = s.help.slice(s.help.indexOf(': ') + 2);
     const def = s.default === undefined || s.default === '' ? '' : ` (default ${s.default})`;
     return `  --${flag.padEnd(32)} ${text}${def}\n  ${''.padEnd(34)} env ${envName(flag)}`;
   });
