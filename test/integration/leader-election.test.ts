@@ -1,0 +1,89 @@
+// Two operator processes against one cluster: only the Lease holder writes; when it gets SIGTERM it
+// releases the Lease and the standby takes over well before the lease duration would have run out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterKubeconfig, createNamespace, installCrd, readyCondition, scheduleManifest } from '../support/env.js';
+import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator.js';
+
+const LEASE = 'schedule-operator-leader';
+let kube: TestKube;
+let kubeconfig: string;
+let ns: { name: string; remove: () => Promise<void> };
+const operators: OperatorProcess[] = [];
+
+beforeAll(async () => {
+  kubeconfig = clusterKubeconfig();
+  kube = testKube(kubeconfig);
+  await installCrd(kube);
+  ns = await createNamespace(kube, 'leader');
+});
+
+afterAll(async () => {
+  await Promise.all(operators.map((o) => o.stop()));
+  await ns?.remove();
+});
+
+async function start(identity: string): Promise<OperatorProcess> {
+  const op = await startOperator({
+    kubeconfig,
+    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--leader-elect=true', '--resync-period=5s'],
+    env: { POD_NAME: identity },
+  });
+  operators.push(op);
+  await op.waitReady();
+  return op;
+}
+
+async function metric(op: OperatorProcess, name: string): Promise<number> {
+  const text = await (await fetch(op.metricsUrl)).text();
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && !l.startsWith('#'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+const holder = async () => (await kube.get(`/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/${LEASE}`))?.spec?.holderIdentity;
+
+async function readyFor(name: string) {
+  return eventually(`Schedule ${name} to be Ready`, async () => {
+    const s = await kube.get(schedulesPath(ns.name, name));
+    return readyCondition(s)?.status === 'True' ? s : undefined;
+  }, 30_000);
+}
+
+describe('leader election with two replicas', () => {
+  it('lets only the Lease holder write; the standby is ready but idle, and takes over promptly when the leader stops', async () => {
+    const a = await start('operator-a');
+    await eventually('operator-a to hold the Lease', async () => (await holder()) === 'operator-a');
+    const b = await start('operator-b');
+
+    // Both are ready (caches synced); only a leads.
+    const readyB = await (await fetch(`${b.healthUrl}/readyz`)).json();
+    expect(readyB).toMatchObject({ ready: true, leaderElection: true, leading: false });
+    expect(await metric(a, 'leader_election_master_status')).toBe(1);
+    expect(await metric(b, 'leader_election_master_status')).toBe(0);
+
+    await kube.apply(schedulesPath(ns.name, 'first'), scheduleManifest(ns.name, 'first', { schedule: '0 4 * * *' }));
+    await readyFor('first');
+    await new Promise((r) => setTimeout(r, 6000)); // a resync period passes on both
+    expect(await metric(a, 'schedule_operator_api_writes_total')).toBeGreaterThan(0);
+    expect(await metric(a, 'controller_runtime_reconcile_total')).toBeGreaterThan(0);
+    expect(await metric(b, 'schedule_operator_api_writes_total')).toBe(0);
+    expect(await metric(b, 'controller_runtime_reconcile_total')).toBe(0);
+
+    // SIGTERM: a releases the Lease on its way out; b must not wait out the 15 s lease duration.
+    const stoppedAt = Date.now();
+    expect(await a.stop('SIGTERM')).toBe(0);
+    expect(a.logs.some((l) => l.includes('released the Lease'))).toBe(true);
+    await eventually('operator-b to hold the Lease', async () => (await holder()) === 'operator-b', 20_000, 100);
+    const takeoverMs = Date.now() - stoppedAt;
+    console.log(`takeover after SIGTERM of the leader: ${takeoverMs} ms`);
+    expect(takeoverMs).toBeLessThan(10_000);
+
+    await kube.apply(schedulesPath(ns.name, 'second'), scheduleManifest(ns.name, 'second', { schedule: '0 5 * * *' }));
+    const second = await readyFor('second');
+    expect(second.status.observedGeneration).toBe(1);
+    expect(await metric(b, 'schedule_operator_api_writes_total')).toBeGreaterThan(0);
+    expect(await metric(b, 'leader_election_master_status')).toBe(1);
+  });
+});
