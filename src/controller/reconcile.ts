@@ -23,7 +23,7 @@ import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';
 import { cronJobNeedsApply, desiredCronJob } from '../schedule/desired.js';
-import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, type LedgerPlan } from '../schedule/ledger.js';
+import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished, type LedgerPlan } from '../schedule/ledger.js';
 import { decideRunNow, REASON_RUN_REFUSED, REASON_RUN_STARTED, runRequestStatus } from '../schedule/run-now.js';
 import { computeStatus } from '../schedule/status.js';
 import { validateSpec, type ValidationResult } from '../schedule/validate.js';
@@ -136,8 +136,16 @@ function ownedBy(cronJob: CronJob, uid: string): boolean {
 
 // 3. guardJobs ------------------------------------------------------------------------------------
 async function guardJobs(state: ReconcileState, deps: ReconcileDeps): Promise<void> {
-  state.jobs = ownedJobs(state.observed.jobs, state.cronJob);
-  state.ledger = planLedger(state.observed.schedule.status, state.jobs);
+  const { schedule } = state.observed;
+  const owned = ownedJobs(state.observed.jobs, state.cronJob);
+  // Ledger rule R8: count only Jobs the API server still has (the cache may lag behind status).
+  const vanished = new Set<string>();
+  for (const job of uncountedFinished(schedule.status, owned)) {
+    const live = await deps.kube.getJob(schedule.metadata.namespace, job.metadata.name);
+    if (!live || live.metadata.uid !== job.metadata.uid) vanished.add(job.metadata.uid!);
+  }
+  state.jobs = owned.filter((j) => !vanished.has(j.metadata.uid ?? ''));
+  state.ledger = planLedger(schedule.status, state.jobs);
   for (const job of state.ledger.addFinalizer) {
     await deps.kube.addJobFinalizer(jobRef(job), FINALIZER_LEDGER);
     state.writes++;

@@ -17,6 +17,9 @@
 //      absent from a cache that may lag), and only when status is written anyway (no write just to prune)
 //   R7 only Jobs owned by the Schedule's current CronJob belong to its ledger: a re-created Schedule
 //      (new uid, new CronJob) starts a new ledger and never counts its predecessor's Jobs
+//   R8 a Job is counted only while the API server confirms it still exists: a cache lagging behind status
+//      (a new leader whose watch is behind the old one's last writes) may still show a Job that was counted,
+//      deleted and forgotten; the reconciler reads each uncounted finished Job before counting it
 import { FINALIZER_LEDGER, type CountedJob, type Run, type RunCounts, type ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { jobFinishedAt, jobResult, jobRun } from './jobs.js';
@@ -67,6 +70,12 @@ export function ownedJobs(jobs: Job[], cronJob: CronJob | undefined): Job[] {
   const uid = cronJob?.metadata.uid;
   if (!uid) return [];
   return jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((o) => o.kind === 'CronJob' && o.uid === uid));
+}
+
+/** uncountedFinished are the finished Jobs not yet recorded: the ones R8 asks to confirm. */
+export function uncountedFinished(status: ScheduleStatus | undefined, jobs: Job[]): Job[] {
+  const recorded = new Set((status?.countedJobs ?? []).map((c) => c.uid));
+  return jobs.filter((j) => j.metadata.uid && jobResult(j) !== undefined && !recorded.has(j.metadata.uid));
 }
 
 /** planLedger decides what this pass counts and which finalizers move. `jobs` are the owned Jobs. */
