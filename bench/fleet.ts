@@ -20,7 +20,7 @@ const arg = (name: string, def: number) => {
 const COUNT = arg('count', 1000);
 const IDLE_S = arg('idle-seconds', 60);
 const RESYNC = '20s';
-const kubeconfig = process.env.KUBECONFIG;
+const kubeconfig: string = process.env.KUBECONFIG ?? '';
 if (!kubeconfig) throw new Error('set KUBECONFIG to the cluster (e.g. .cluster/kubeconfig after make cluster-up)');
 
 const kube = testKube(kubeconfig);
