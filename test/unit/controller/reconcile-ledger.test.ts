@@ -1,0 +1,252 @@
+// The reconciler's ledger, run-now and callback steps against the recording fake: the exact API writes,
+// in order (the ledger's safety is in that order: count in status first, release the finalizer after).
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
+import { reconcile, releaseForgottenSchedule, type ReconcileDeps } from '../../../src/controller/reconcile.js';
+import type { CronJob, Job } from '../../../src/kube/types.js';
+import { runMetrics } from '../../../src/metrics-runs.js';
+import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
+import { manualJobName } from '../../../src/schedule/run-now.js';
+import { FakeKube, apiError } from '../../support/fake-kube.js';
+
+const NOW = new Date('2026-03-02T10:00:30Z');
+const NS = 'team-a';
+
+let kube: FakeKube;
+let deps: ReconcileDeps;
+let registry: Registry;
+
+function schedule(extra: { status?: ScheduleStatus; annotations?: Record<string, string>; spec?: Record<string, unknown> } = {}): Schedule {
+  return {
+    apiVersion: 'schedule-operator.io/v1alpha1',
+    kind: 'Schedule',
+    metadata: { name: 'nightly', namespace: NS, uid: 'uid-sched-1', generation: 1, resourceVersion: '10', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
+      ...extra.spec,
+    },
+    ...(extra.status ? { status: extra.status } : {}),
+  };
+}
+
+/** settled runs one pass with no Jobs and returns the Schedule and CronJob as the caches would then hold them. */
+async function settled(s: Schedule): Promise<{ schedule: Schedule; cronJob: CronJob }> {
+  await reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps);
+  const status = lastStatus()!;
+  kube.clear();
+  return { schedule: { ...s, status }, cronJob: { ...kube.cronJobs.get(`${NS}/nightly`)!, status: {} } };
+}
+
+function lastStatus(): ScheduleStatus | undefined {
+  return [...kube.writes].reverse().find((w) => w.verb === 'updateStatus')?.body as ScheduleStatus | undefined;
+}
+
+function job(n: number, opts: { result?: 'Succeeded' | 'Failed'; finalizer?: boolean; deleting?: boolean; manual?: boolean } = {}): Job {
+  const t = `2026-03-02T10:00:0${n}Z`;
+  const j: Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: `nightly-${n}`,
+      namespace: NS,
+      uid: `uid-job-${n}`,
+      labels: { 'schedule-operator.io/schedule': 'nightly', ...(opts.manual ? { 'schedule-operator.io/trigger': 'Manual' } : {}) },
+      ...(opts.finalizer === false ? {} : { finalizers: [FINALIZER_LEDGER] }),
+      ...(opts.deleting ? { deletionTimestamp: t } : {}),
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cronjob-nightly', controller: true }],
+    },
+    status: opts.result
+      ? { startTime: '2026-03-02T10:00:00Z', completionTime: t, conditions: [{ type: opts.result === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: t }] }
+      : { startTime: '2026-03-02T10:00:00Z', active: 1 },
+  };
+  kube.jobs.set(`${NS}/${j.metadata.name}`, structuredClone(j)); // the API server has it
+  return j;
+}
+
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const m = await registry.getSingleMetric(name)!.get();
+  return m.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+}
+
+beforeEach(() => {
+  kube = new FakeKube();
+  registry = new Registry();
+  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), maxRequeueMs: 600_000, runMetrics: runMetrics(registry, true) };
+});
+
+describe('the ledger in reconcile', () => {
+  it('starts a new Schedule with zero counters', async () => {
+    const { schedule: s } = await settled(schedule());
+    expect(s.status?.runs).toEqual({ total: 0, succeeded: 0, failed: 0, manual: 0 });
+    expect(s.status?.consecutiveFailures).toBe(0);
+  });
+
+  it('puts the ledger finalizer on a running Job that lacks it, and counts nothing', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { finalizer: false })] }, deps);
+    expect(kube.verbs()).toEqual(['addFinalizer Job/nightly-1', 'updateStatus Schedule/nightly']); // status: active
+    expect(lastStatus()?.runs?.total).toBe(0);
+  });
+
+  it('counts a finished Job in exactly one status write and then writes nothing more for it', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    const done = job(1, { result: 'Failed' });
+    await reconcile({ schedule: s, cronJob, jobs: [done] }, deps);
+    expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly']);
+    const status = lastStatus()!;
+    expect(status.runs).toEqual({ total: 1, succeeded: 0, failed: 1, manual: 0 });
+    expect(status.consecutiveFailures).toBe(1);
+    expect(status.countedJobs).toEqual([{ name: 'nightly-1', uid: 'uid-job-1' }]);
+    expect(status.lastRun).toMatchObject({ jobName: 'nightly-1', result: 'Failed' });
+    expect(await metricValue('schedule_operator_runs_total', { namespace: NS, schedule: 'nightly', trigger: 'Scheduled', result: 'Failed' })).toBe(1);
+    kube.clear();
+    await reconcile({ schedule: { ...s, status }, cronJob, jobs: [done] }, deps);
+    expect(kube.verbs()).toEqual([]);
+    expect(await metricValue('schedule_operator_runs_total', {})).toBe(1);
+  });
+
+  it('counts a Job that finished and is being deleted, and releases its finalizer only after the status write', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', deleting: true })] }, deps);
+    expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly', 'removeFinalizer Job/nightly-1']);
+    expect(lastStatus()?.runs).toMatchObject({ total: 1, succeeded: 1 });
+  });
+
+  it('releases the finalizer of an already counted Job being deleted without writing status', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps);
+    const counted = { ...s, status: lastStatus()! };
+    kube.clear();
+    await reconcile({ schedule: counted, cronJob, jobs: [job(1, { result: 'Succeeded', deleting: true })] }, deps);
+    expect(kube.verbs()).toEqual(['removeFinalizer Job/nightly-1']);
+  });
+
+  it('on a conflicting status write counts nothing, releases nothing and throws for a retry', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    kube.failNext.updateStatus = apiError(409, 'Conflict', 'the object has been modified');
+    await expect(reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', deleting: true })] }, deps)).rejects.toThrow('modified');
+    expect(kube.verbs()).toEqual([]);
+    expect(await metricValue('schedule_operator_runs_total', {})).toBe(0);
+  });
+
+  it('rejects a write from a stale Schedule (resourceVersion guard), so two passes cannot both count', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    const first = await kube.updateScheduleStatus(s, s.status!); // someone else wrote since `s` was read
+    kube.checkResourceVersion = true;
+    kube.clear();
+    await expect(reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps)).rejects.toThrow('modified');
+    await reconcile({ schedule: first, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps);
+    expect(lastStatus()?.runs?.total).toBe(1);
+  });
+
+  it('forgets a counted Job only when the API server confirms it is gone, and only on a write it makes anyway', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps);
+    let current = { ...s, status: lastStatus()! };
+    kube.jobs.delete(`${NS}/nightly-1`);
+    kube.clear();
+    await reconcile({ schedule: current, cronJob, jobs: [] }, deps);
+    expect(kube.verbs()).toEqual([]); // no write just to prune
+    await reconcile({ schedule: current, cronJob, jobs: [job(2, { result: 'Succeeded' })] }, deps);
+    expect(lastStatus()?.countedJobs).toEqual([{ name: 'nightly-2', uid: 'uid-job-2' }]);
+    current = { ...s, status: lastStatus()! };
+    // The cache lost nightly-2 but the API server still has it: it stays recorded.
+    await reconcile({ schedule: current, cronJob, jobs: [job(3, { result: 'Failed' })].filter(Boolean) }, deps);
+    expect(lastStatus()?.countedJobs?.map((c) => c.name)).toEqual(['nightly-2', 'nightly-3']);
+    expect(lastStatus()?.runs).toMatchObject({ total: 3, succeeded: 2, failed: 1 });
+  });
+
+  it('does not count a finished Job the cache still shows but the API server no longer has (R8)', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    const stale = job(1, { result: 'Succeeded' });
+    kube.jobs.delete(`${NS}/nightly-1`);
+    await reconcile({ schedule: s, cronJob, jobs: [stale] }, deps);
+    expect(lastStatus()).toBeUndefined();
+  });
+
+  it('ignores Jobs of an earlier incarnation and releases their finalizer once they are being deleted', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    const old = job(1, { result: 'Succeeded', deleting: true });
+    old.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-old-cronjob', controller: true }];
+    await reconcile({ schedule: s, cronJob, jobs: [old] }, deps);
+    expect(kube.verbs()).toEqual(['removeFinalizer Job/nightly-1']);
+  });
+
+  it('releases every finalizer of a Schedule that is gone', async () => {
+    const writes = await releaseForgottenSchedule([job(1), job(2, { result: 'Succeeded', deleting: true }), job(3, { finalizer: false })], kube);
+    expect(writes).toBe(2);
+    expect(kube.verbs()).toEqual(['removeFinalizer Job/nightly-1', 'removeFinalizer Job/nightly-2']);
+  });
+});
+
+describe('run now in reconcile', () => {
+  const TOKEN = '2026-03-02T10:00:00Z';
+
+  it('creates one Job for a new token: the CronJob template, labelled Manual, owned by the CronJob, born with the finalizer', async () => {
+    const { schedule: base, cronJob } = await settled(schedule());
+    const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
+    await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
+    expect(kube.verbs()).toEqual([`create Job/${manualJobName('nightly', 'uid-sched-1', TOKEN)}`, 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    const created = kube.writes[0]!.body as Job;
+    expect(created.metadata.name).toMatch(/^nightly-manual-[0-9a-f]{10}$/);
+    expect(created.metadata.labels).toMatchObject({ 'schedule-operator.io/schedule': 'nightly', 'schedule-operator.io/trigger': 'Manual', 'app.kubernetes.io/managed-by': 'schedule-operator' });
+    expect(created.metadata.finalizers).toEqual([FINALIZER_LEDGER]);
+    expect(created.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'CronJob', uid: cronJob.metadata.uid, controller: true })]);
+    expect(created.spec).toEqual(cronJob.spec.jobTemplate.spec);
+    expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { token: TOKEN, outcome: 'Started', jobName: created.metadata.name } });
+    expect(kube.writes[2]!.body).toMatchObject({ type: 'Normal', reason: 'RunStarted' });
+
+    // The same token again (GitOps re-apply): nothing.
+    const handled = { ...s, status: lastStatus()! };
+    kube.clear();
+    await reconcile({ schedule: handled, cronJob, jobs: [] }, deps);
+    expect(kube.verbs()).toEqual([]);
+  });
+
+  it('treats AlreadyExists as done: a retry after a lost status write never starts a second run', async () => {
+    const { schedule: base, cronJob } = await settled(schedule());
+    const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
+    kube.failNext.updateStatus = apiError(503, 'ServiceUnavailable', 'etcd timeout');
+    await expect(reconcile({ schedule: s, cronJob, jobs: [] }, deps)).rejects.toThrow('etcd');
+    await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
+    expect(kube.writes.filter((w) => w.verb === 'create')).toHaveLength(1);
+    expect(lastStatus()?.lastRunRequest?.outcome).toBe('Started');
+  });
+
+  it('refuses a token while a run is active and records why, in status and a Warning event', async () => {
+    const { schedule: base, cronJob } = await settled(schedule());
+    const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
+    await reconcile({ schedule: s, cronJob, jobs: [job(1)] }, deps);
+    expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly', 'event Event/nightly']);
+    expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { outcome: 'Refused', reason: 'RunActive' } });
+    expect(lastStatus()?.lastRunRequest?.message).toContain('nightly-1');
+    expect(kube.writes[1]!.body).toMatchObject({ type: 'Warning', reason: 'RunRefused' });
+  });
+
+  it('waits for the CronJob before acting on a token', async () => {
+    const s = schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } });
+    kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'down');
+    await expect(reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps)).rejects.toThrow('down');
+    expect(kube.writes.filter((w) => w.verb === 'create')).toEqual([]);
+  });
+
+  it('counts a finished run-now Job as manual', async () => {
+    const { schedule: s, cronJob } = await settled(schedule());
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', manual: true })] }, deps);
+    expect(lastStatus()?.runs).toEqual({ total: 1, succeeded: 1, failed: 0, manual: 1 });
+    expect(await metricValue('schedule_operator_runs_total', { trigger: 'Manual', result: 'Succeeded' })).toBe(1);
+  });
+});
+
+describe('callbacks in reconcile', () => {
+  it('puts a counted run that spec.notify wants into status.notify.pending in the same write that counts it', async () => {
+    const { schedule: s, cronJob } = await settled(schedule({ spec: { notify: { url: 'http://127.0.0.1:1/hook', on: ['Failed'] } } }));
+    await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' }), job(2, { result: 'Failed' })] }, deps);
+    expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly']);
+    expect(lastStatus()?.notify?.pending?.map((r) => r.jobName)).toEqual(['nightly-2']);
+    expect(lastStatus()?.runs?.total).toBe(2);
+  });
+});

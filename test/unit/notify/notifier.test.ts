@@ -1,0 +1,215 @@
+// Completion callbacks: the wire format, the signature, retries with backoff, timeouts, and which
+// targets are refused. Receivers are real HTTP servers on 127.0.0.1.
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from '../../../src/api/schedule.js';
+import { Notifier } from '../../../src/notify/notifier.js';
+import { nextNotifyStatus } from '../../../src/notify/pending.js';
+import { forbiddenAddress, resolveTarget } from '../../../src/notify/target.js';
+
+const run = (n: number, result: Run['result'] = 'Succeeded'): Run => ({
+  jobName: `nightly-${n}`,
+  jobUID: `uid-${n}`,
+  trigger: 'Scheduled',
+  scheduledTime: '2026-03-02T10:00:00Z',
+  startTime: '2026-03-02T10:00:01Z',
+  completionTime: '2026-03-02T10:00:04Z',
+  durationSeconds: 3,
+  result,
+});
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+let servers: Server[] = [];
+let notifiers: Notifier[] = [];
+afterEach(async () => {
+  for (const n of notifiers) n.stop();
+  notifiers = [];
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  servers = [];
+});
+
+/** receiver answers each request with the next status of `answers` (the last one repeats); 0 = never answer. */
+async function receiver(answers: number[]): Promise<{ url: string; got: Received[] }> {
+  const got: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const status = answers[Math.min(got.length - 1, answers.length - 1)]!;
+      if (status === 0) return; // hang
+      res.writeHead(status).end();
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.closeAllConnections?.();
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/hook`, got };
+}
+
+function notifier(opts: Partial<ConstructorParameters<typeof Notifier>[0]> = {}) {
+  const secrets = new Map([['team-a/hook/key', 's3cret']]);
+  const n = new Notifier({
+    kube: { getSecretValue: async (ns, name, key) => (secrets.has(`${ns}/${name}/${key}`) ? Buffer.from(secrets.get(`${ns}/${name}/${key}`)!) : undefined) },
+    log: pino({ level: 'silent' }),
+    allowPrivateTargets: true,
+    baseDelayMs: 20,
+    maxDelayMs: 100,
+    timeoutMs: 300,
+    ...opts,
+  });
+  notifiers.push(n);
+  return n;
+}
+
+async function until<T>(fn: () => T | undefined | false, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('callback delivery', () => {
+  it('POSTs one CloudEvent per run, signed with HMAC-SHA256 of the body keyed by the Secret value', async () => {
+    const r = await receiver([204]);
+    const n = notifier();
+    n.sync('team-a/nightly', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [run(1), run(2, 'Failed')]);
+    await until(() => n.report('team-a/nightly').delivered.length === 2);
+    expect(r.got).toHaveLength(2);
+    const first = r.got[0]!;
+    expect(first.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+    const expected = `sha256=${createHmac('sha256', 's3cret').update(first.body).digest('hex')}`;
+    expect(first.headers['x-schedule-signature']).toBe(expected);
+    expect(JSON.parse(first.body)).toMatchObject({
+      specversion: '1.0',
+      type: 'io.schedule-operator.run.finished',
+      source: '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly',
+      id: 'uid-1',
+      data: { schedule: 'nightly', namespace: 'team-a', job: 'nightly-1', trigger: 'Scheduled', scheduledTime: '2026-03-02T10:00:00Z', durationSeconds: 3, result: 'Succeeded' },
+    });
+    expect(JSON.parse(r.got[1]!.body).data.result).toBe('Failed');
+    expect(n.report('team-a/nightly')).toMatchObject({ lastError: undefined, busy: false });
+  });
+
+  it('retries with backoff: a receiver failing twice then succeeding gets the event, once successfully', async () => {
+    const r = await receiver([500, 503, 200]);
+    const n = notifier();
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: r.url } }, [run(1)]);
+    await until(() => n.report('k').delivered.length === 1);
+    expect(r.got).toHaveLength(3);
+    expect(new Set(r.got.map((g) => JSON.parse(g.body).id))).toEqual(new Set(['uid-1']));
+    expect(r.got[0]!.headers['x-schedule-signature']).toBeUndefined(); // no secretRef, no signature
+  });
+
+  it('reports the failure while retrying', async () => {
+    const r = await receiver([500]);
+    const n = notifier({ baseDelayMs: 10_000 });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: r.url } }, [run(1)]);
+    const report = await until(() => (n.report('k').lastError ? n.report('k') : undefined));
+    expect(report).toMatchObject({ lastError: 'the receiver answered HTTP 500', busy: true, delivered: [] });
+  });
+
+  it('gives up an attempt after the timeout, and a hung receiver does not hold back another Schedule', async () => {
+    const hung = await receiver([0]);
+    const ok = await receiver([200]);
+    const n = notifier({ baseDelayMs: 10_000, maxConcurrent: 1 });
+    n.sync('hung', { namespace: 'team-a', name: 'a', notify: { url: hung.url } }, [run(1)]);
+    n.sync('ok', { namespace: 'team-a', name: 'b', notify: { url: ok.url } }, [run(2)]);
+    const start = Date.now();
+    await until(() => n.report('ok').delivered.length === 1);
+    expect(Date.now() - start).toBeLessThan(2000);
+    await until(() => n.report('hung').lastError);
+    expect(n.report('hung').lastError).toBe('the receiver did not answer within 300 ms');
+  });
+
+  it('names the Secret and key when the signing key is missing', async () => {
+    const r = await receiver([200]);
+    const n = notifier({ baseDelayMs: 10_000 });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'nope', key: 'key' } } }, [run(1)]);
+    const err = await until(() => n.report('k').lastError);
+    expect(err).toBe('spec.notify.secretRef: Secret team-a/nope has no key "key"; create it or fix the reference');
+    expect(r.got).toHaveLength(0);
+  });
+
+  it('does not deliver again what it delivered until the reconciler forgets it', async () => {
+    const r = await receiver([200]);
+    const n = notifier();
+    const target = { namespace: 'team-a', name: 'nightly', notify: { url: r.url } };
+    n.sync('k', target, [run(1)]);
+    await until(() => n.report('k').delivered.length === 1);
+    n.sync('k', target, [run(1)]); // status not yet written: still pending there
+    await new Promise((x) => setTimeout(x, 50));
+    expect(r.got).toHaveLength(1);
+    n.forget('k', ['uid-1']);
+    expect(n.report('k')).toEqual({ delivered: [], lastError: undefined, busy: false });
+  });
+});
+
+describe('callback targets', () => {
+  const lookup = (addresses: string[]) => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+
+  it.each([
+    ['http://127.0.0.1:8080/x', '127.0.0.1'],
+    ['http://[::1]/x', '::1'],
+    ['http://169.254.169.254/latest/meta-data', '169.254.169.254'],
+    ['http://0.0.0.0/x', '0.0.0.0'],
+  ])('refuses %s unless private targets are allowed', async (url, address) => {
+    await expect(resolveTarget(url, false)).rejects.toThrow(`resolves to ${address}`);
+    await expect(resolveTarget(url, false)).rejects.toThrow('--allow-private-callback-targets');
+    await expect(resolveTarget(url, true)).resolves.toMatchObject({ address });
+  });
+
+  it('resolves the host name before checking, and connects to the checked address', async () => {
+    await expect(resolveTarget('https://hooks.example.test/x', false, lookup(['10.0.0.7', '127.0.0.1']))).rejects.toThrow('resolves to 127.0.0.1');
+    await expect(resolveTarget('https://hooks.example.test/x', false, lookup(['10.0.0.7']))).resolves.toMatchObject({ address: '10.0.0.7', family: 4 });
+  });
+
+  it('sends only http and https, without credentials in the URL', async () => {
+    await expect(resolveTarget('ftp://example.test/x', true)).rejects.toThrow('only http and https');
+    await expect(resolveTarget('file:///etc/passwd', true)).rejects.toThrow('only http and https');
+    await expect(resolveTarget('https://u:p@example.test/', true)).rejects.toThrow('must not carry credentials');
+    await expect(resolveTarget('not a url', true)).rejects.toThrow('spec.notify.url "not a url" is not a URL');
+  });
+
+  it('treats IPv4-mapped IPv6 and link-local IPv6 like their IPv4 forms', () => {
+    expect(forbiddenAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(forbiddenAddress('fe80::1')).toBe(true);
+    expect(forbiddenAddress('fd00:ec2::254')).toBe(true);
+    expect(forbiddenAddress('10.1.2.3')).toBe(false);
+    expect(forbiddenAddress('2001:db8::1')).toBe(false);
+  });
+});
+
+describe('status.notify', () => {
+  const idle = { delivered: [], lastError: undefined, busy: false };
+
+  it('adds counted runs the spec wants, oldest first, and drops delivered ones', () => {
+    const spec = { url: 'https://x.test/', on: ['Failed' as const] };
+    const s1 = nextNotifyStatus(undefined, spec, [run(1), run(2, 'Failed'), run(3, 'Failed')], idle);
+    expect(s1?.pending?.map((r) => r.jobName)).toEqual(['nightly-2', 'nightly-3']);
+    const s2 = nextNotifyStatus(s1, spec, [], { delivered: [{ uid: 'uid-2', time: '2026-03-02T10:01:00Z' }], lastError: undefined, busy: true });
+    expect(s2).toEqual({ pending: [run(3, 'Failed')], lastDeliveredJobUID: 'uid-2', lastDeliveredTime: '2026-03-02T10:01:00Z' });
+  });
+
+  it('keeps at most 50 pending callbacks and says how many it dropped', () => {
+    const many = Array.from({ length: 60 }, (_, i) => run(i));
+    const s = nextNotifyStatus(undefined, { url: 'https://x.test/' }, many, idle);
+    expect(s?.pending).toHaveLength(50);
+    expect(s?.pending?.[0]?.jobName).toBe('nightly-10');
+    expect(s?.dropped).toBe(10);
+  });
+
+  it('is absent when spec.notify is removed', () => {
+    expect(nextNotifyStatus({ pending: [run(1)] }, undefined, [], idle)).toBeUndefined();
+  });
+});
