@@ -97,6 +97,9 @@ export const settings = {
   },
   'log-level': { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'write one of trace, debug, info, warn, error, fatal, silent' }), default: 'info', help: 'log-level: trace, debug, info, warn, error, fatal or silent' },
   'per-schedule-metrics': { schema: bool, default: 'true', help: 'per-schedule-metrics: label metrics with namespace and schedule; turn off for very large fleets' },
+  'webhook-bind-address': { schema: bindAddress, default: '0', help: 'webhook-bind-address: where the validating admission webhook listens over HTTPS (host:port; ":9443" = every interface; 0 = off)' },
+  'webhook-cert-dir': { schema: z.string().min(1, 'write a folder holding tls.crt and tls.key'), default: '/var/run/schedule-operator/webhook-certs', help: 'webhook-cert-dir: folder with the webhook serving certificate, tls.crt and tls.key (re-read every minute)' },
+  'webhook-check-job-permission': { schema: bool, default: 'true', help: 'webhook-check-job-permission: refuse Schedules from users who may not create Jobs in the namespace (SubjectAccessReview)' },
 } as const;
 
 type Settings = typeof settings;
@@ -119,6 +122,9 @@ export interface Config {
   minIntervalMinutes: number | undefined;
   logLevel: Parsed<'log-level'>;
   perScheduleMetrics: boolean;
+  webhookBindAddress: BindAddress | undefined;
+  webhookCertDir: string;
+  webhookCheckJobPermission: boolean;
 }
 
 /** envName is the environment variable of a flag: --watch-namespaces -> WATCH_NAMESPACES. */
@@ -143,7 +149,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const flag = m[1] as FlagName;
     let value = m[2];
     if (value === undefined) {
-      const isBool = flag === 'leader-elect' || flag === 'per-schedule-metrics';
+      const isBool = flag === 'leader-elect' || flag === 'per-schedule-metrics' || flag === 'webhook-check-job-permission';
       const next = argv[i + 1];
       if (isBool && (next === undefined || next.startsWith('-') || !/^(true|false)$/.test(next))) value = 'true';
       else if (next === undefined) return { ok: false, error: `flag --${flag} needs a value (env ${envName(flag)}): ${settings[flag].help}` };
@@ -181,6 +187,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     minIntervalMinutes: v['min-interval'],
     logLevel: v['log-level'],
     perScheduleMetrics: v['per-schedule-metrics'],
+    webhookBindAddress: v['webhook-bind-address'],
+    webhookCertDir: v['webhook-cert-dir'],
+    webhookCheckJobPermission: v['webhook-check-job-permission'],
   };
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     return {

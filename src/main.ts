@@ -25,6 +25,8 @@ import { restFromKubeConfig, type Rest } from './kube/rest.js';
 import { restListWatch } from './kube/watch.js';
 import { createMetrics } from './metrics.js';
 import { close, createApp, listen, type Probe } from './server/app.js';
+import { startWebhook } from './webhook/start.js';
+import type { WebhookServer } from './webhook/server.js';
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -109,6 +111,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
 
   const probe: Probe = { synced: () => manager.hasSynced(), leading: () => leading, leaderElection: config.leaderElect };
   const servers: http.Server[] = [];
+  let webhook: WebhookServer | undefined;
   try {
     const m = config.metricsBindAddress;
     const h = config.healthProbeBindAddress;
@@ -118,8 +121,13 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
       if (m) servers.push(await listen(createApp({ registry }), m, 'metrics (--metrics-bind-address)'));
       if (h) servers.push(await listen(createApp({ probe }), h, 'health probes (--health-probe-bind-address)'));
     }
+    const w = config.webhookBindAddress;
+    if (w) {
+      webhook = await startWebhook({ rest, host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, log, registry });
+    }
   } catch (err) {
     await Promise.all(servers.map(close));
+    await webhook?.close();
     io.stderr(`schedule-operator: ${(err as Error).message}`);
     return 1;
   }
@@ -163,6 +171,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     leading = false;
     metrics.leader.set({ name: config.leaderElectionId }, 0);
     await Promise.all(servers.map(close));
+    await webhook?.close();
     log.info({ exitCode: code }, 'stopped');
     resolveExit(code);
   };

@@ -192,6 +192,6 @@ describe('dryRunCronJobFor', () => {
   it('uses a generated name, so an update never collides with the existing CronJob', () => {
     const cj = dryRunCronJobFor('ns', { jobTemplate: template, timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, runHistoryLimit: 10 } as never, '0 3 * * *');
     expect(cj.metadata.name).toBeUndefined();
-    expect(cj.metadata.generateName).toBe('schedule-admission-');
+    expect((cj.metadata as { generateName?: string }).generateName).toBe('schedule-admission-');
   });
 });
