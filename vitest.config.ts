@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 //   integration - against the real control plane started by test/cluster (one per run, shared).
 export default defineConfig({
   test: {
+    // Integration files share one control plane, each in its own namespace. Two workers fit 2 cores.
+    // (Worker limits are run-wide options: vitest rejects them inside a project.)
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -21,9 +25,6 @@ export default defineConfig({
           globalSetup: ['test/cluster/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // Files share one control plane; each gets its own namespace. Two workers fit 2 cores.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],
