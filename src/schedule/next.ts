@@ -11,7 +11,7 @@
 // test/unit/schedule/next.test.ts compares this with the real robfig code (test/cron-oracle) on
 // hand-written DST cases and a few hundred random ones.
 import { dayMatches, parseCron, type CronSpec } from './cron.js';
-import { assertKnownToRuntime, timeZoneProblem, utcOffsetSeconds } from './timezone.js';
+import { assertKnownToRuntime, offsetPeriod, timeZoneProblem, type OffsetPeriod } from './timezone.js';
 
 /** nextRuns lists up to `count` run instants strictly after `from`; fewer when the schedule stops firing
  * (robfig gives up after five years without a match). Throws on an invalid schedule or time zone. */
@@ -71,31 +71,33 @@ function nextAfter(s: CronSpec, c: ZoneClock, from: number): number | undefined 
       if (c.fields(t).day === 1) continue wrap;
     }
 
-    // The hour.
-    while (!s.hour.values[c.fields(t).hour]) {
+    // The hour, minute and second loops step one unit at a time in robfig. Where no offset change lies
+    // ahead, k steps land exactly where k single steps would, so we take them at once ("steady").
+    for (let h = c.fields(t).hour; !s.hour.values[h]; h = c.fields(t).hour) {
       if (!added) {
         added = true;
         const f = c.fields(t);
         t = c.date(f.year, f.month, f.day, f.hour, 0, 0);
       }
-      t += 3600;
+      const k = stepsToAllowed(s.hour.values, c.fields(t).hour, 24);
+      t += c.steady(t, t + k * 3600) ? k * 3600 : 3600;
       if (c.fields(t).hour === 0) continue wrap;
     }
 
-    // The minute.
-    while (!s.minute.values[c.fields(t).minute]) {
+    for (let m = c.fields(t).minute; !s.minute.values[m]; m = c.fields(t).minute) {
       if (!added) {
         added = true;
         t -= mod(t, 60); // Truncate(time.Minute)
       }
-      t += 60;
+      const k = stepsToAllowed(s.minute.values, c.fields(t).minute, 60);
+      t += c.steady(t, t + k * 60) ? k * 60 : 60;
       if (c.fields(t).minute === 0) continue wrap;
     }
 
-    // The second (always 0 in the standard grammar).
-    while (c.fields(t).second !== 0) {
-      if (!added) added = true; // Truncate(time.Second) is a no-op on whole seconds
-      t += 1;
+    // The second: always 0 in the standard grammar. (Truncate(time.Second) is a no-op on whole seconds.)
+    for (let sec = c.fields(t).second; sec !== 0; sec = c.fields(t).second) {
+      added = true;
+      t += c.steady(t, t + 60 - sec) ? 60 - sec : 1;
       if (c.fields(t).second === 0) continue wrap;
     }
     return t;
@@ -112,37 +114,73 @@ interface WallFields {
   weekday: number; // 0 = Sunday
 }
 
-/** ZoneClock answers Go's time questions (t.In(loc).Hour(), time.Date(..., loc)) for one zone. */
+/** ZoneClock answers Go's time questions (t.In(loc).Hour(), time.Date(..., loc)) for one zone. It keeps the
+ * offset period it last used, since the walk asks about nearby instants thousands of times. */
 class ZoneClock {
+  private period: OffsetPeriod = { start: 0, end: 0, offset: 0 };
   private lastT = NaN;
   private last: WallFields | undefined;
   constructor(private readonly zone: string) {}
 
+  offset(t: number): number {
+    if (t < this.period.start || t >= this.period.end) this.period = offsetPeriod(this.zone, t);
+    return this.period.offset;
+  }
+
+  /** steady: no offset change in [from, to], so the wall clock moves exactly as far as the instant. */
+  steady(from: number, to: number): boolean {
+    this.offset(from);
+    return to < this.period.end;
+  }
+
   fields(t: number): WallFields {
     if (t === this.lastT) return this.last!;
-    const d = new Date((t + utcOffsetSeconds(this.zone, t)) * 1000);
+    const wall = t + this.offset(t);
+    const days = Math.floor(wall / DAY);
+    const secs = wall - days * DAY;
     this.lastT = t;
-    this.last = {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds(),
-      weekday: d.getUTCDay(),
-    };
+    this.last = { ...civilFromDays(days), hour: Math.floor(secs / 3600), minute: Math.floor(secs / 60) % 60, second: secs % 60, weekday: mod(days + 4, 7) };
     return this.last;
   }
 
   /** date is Go's time.Date: out-of-range values normalise (month 13 = January next year); a wall time in a
    * DST gap or overlap resolves as Go's does: unix = wall - offset(wall - offset(wall)). */
   date(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
-    const d = new Date(0);
-    d.setUTCFullYear(year, month - 1, day);
-    d.setUTCHours(hour, minute, second, 0);
-    const wall = d.getTime() / 1000;
-    return wall - utcOffsetSeconds(this.zone, wall - utcOffsetSeconds(this.zone, wall));
+    const y = year + Math.floor((month - 1) / 12);
+    const m = mod(month - 1, 12) + 1;
+    const wall = (daysFromCivil(y, m, 1) + day - 1) * DAY + hour * 3600 + minute * 60 + second;
+    return wall - this.offset(wall - this.offset(wall));
   }
+}
+
+const DAY = 86_400;
+
+// Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (H. Hinnant's algorithms).
+function civilFromDays(z: number): { year: number; month: number; day: number } {
+  const zz = z + 719_468;
+  const era = Math.floor(zz / 146_097);
+  const doe = zz - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - Math.floor((153 * mp + 2) / 5) + 1 };
+}
+
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** stepsToAllowed counts unit steps from `current` to the next allowed value, or to the wrap at `size`. */
+function stepsToAllowed(allowed: readonly boolean[], current: number, size: number): number {
+  let k = 1;
+  while (current + k < size && !allowed[current + k]) k++;
+  return k;
 }
 
 function mod(a: number, n: number): number {

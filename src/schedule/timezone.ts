@@ -111,26 +111,34 @@ function findIgnoringCase(name: string): string | undefined {
 // Intl knows every zone in GO_TZDATA except Go's 'Factory' (always UTC+0, abbreviation "-00").
 const INTL_ALIASES: Record<string, string> = { Factory: 'Etc/UTC' };
 
-interface Period {
-  start: number; // unix seconds, inclusive
-  offset: number; // seconds east of UTC
-}
 
 const DAY = 86_400;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** periodsByZoneYear: per zone and UTC year, the offset periods that year (sorted; the first starts at the year's start). */
-const periodsByZoneYear = new Map<string, Map<number, Period[]>>();
+const periodsByZoneYear = new Map<string, Map<number, OffsetPeriod[]>>();
 
 /** utcOffsetSeconds is the offset of `zone` from UTC, in seconds east, at the instant `unixSeconds`. */
 export function utcOffsetSeconds(zone: string, unixSeconds: number): number {
-  const year = new Date(unixSeconds * 1000).getUTCFullYear();
-  let years = periodsByZoneYear.get(zone);
-  if (!years) periodsByZoneYear.set(zone, (years = new Map()));
-  let periods = years.get(year);
-  if (!periods) {
-    if (years.size > 200) years.clear(); // bounded memory for callers that wander across centuries
-    years.set(year, (periods = yearPeriods(zone, year)));
-  }
+  return offsetPeriod(zone, unixSeconds).offset;
+}
+
+/** OffsetPeriod is a stretch of time [start, end) (unix seconds) in which a zone's offset does not change. */
+export interface OffsetPeriod {
+  start: number;
+  end: number;
+  offset: number;
+}
+
+/** offsetPeriod is the period around `unixSeconds` (cut at UTC year boundaries), for callers that cache it. */
+export function offsetPeriod(zone: string, unixSeconds: number): OffsetPeriod {
+  const guess = Math.floor(1970 + unixSeconds / 31_556_952); // mean Gregorian year; off by one at most near New Year
+  let periods = yearTable(zone, guess);
+  if (unixSeconds < periods[0]!.start) periods = yearTable(zone, guess - 1);
+  else if (unixSeconds >= periods[periods.length - 1]!.end) periods = yearTable(zone, guess + 1);
+  return find(periods, unixSeconds);
+}
+
+function find(periods: OffsetPeriod[], unixSeconds: number): OffsetPeriod {
   let lo = 0;
   let hi = periods.length - 1;
   while (lo < hi) {
@@ -138,7 +146,18 @@ export function utcOffsetSeconds(zone: string, unixSeconds: number): number {
     if (periods[mid]!.start <= unixSeconds) lo = mid;
     else hi = mid - 1;
   }
-  return periods[lo]!.offset;
+  return periods[lo]!;
+}
+
+function yearTable(zone: string, year: number): OffsetPeriod[] {
+  let years = periodsByZoneYear.get(zone);
+  if (!years) periodsByZoneYear.set(zone, (years = new Map()));
+  let periods = years.get(year);
+  if (!periods) {
+    if (years.size > 200) years.clear(); // bounded memory for callers that wander across centuries
+    years.set(year, (periods = yearPeriods(zone, year)));
+  }
+  return periods;
 }
 
 /** assertKnownToRuntime throws when this Node.js cannot compute offsets for `zone`. */
@@ -148,10 +167,10 @@ export function assertKnownToRuntime(zone: string): void {
 
 // yearPeriods samples the offset once a day and bisects each change down to the second. (Two
 // transitions within one day that cancel out would be missed; no zone has had one since 1970.)
-function yearPeriods(zone: string, year: number): Period[] {
+function yearPeriods(zone: string, year: number): OffsetPeriod[] {
   const start = Date.UTC(year, 0, 1) / 1000;
   const end = Date.UTC(year + 1, 0, 1) / 1000;
-  const periods: Period[] = [{ start, offset: intlOffset(zone, start) }];
+  const periods: OffsetPeriod[] = [{ start, end, offset: intlOffset(zone, start) }];
   let prevT = start;
   let prevOffset = periods[0]!.offset;
   for (let t = start + DAY; prevT < end; t += DAY) {
@@ -165,7 +184,10 @@ function yearPeriods(zone: string, year: number): Period[] {
         if (intlOffset(zone, mid) === prevOffset) lo = mid;
         else hi = mid;
       }
-      if (hi < end) periods.push({ start: hi, offset: intlOffset(zone, hi) });
+      if (hi < end) {
+        periods[periods.length - 1]!.end = hi;
+        periods.push({ start: hi, end, offset: intlOffset(zone, hi) });
+      }
       prevOffset = offset;
     }
     prevT = sample;
