@@ -33,7 +33,7 @@ export interface CronEvery {
 
 export type CronSchedule = CronSpec | CronEvery;
 
-export type ParseResult = { ok: true; schedule: CronSchedule } | { ok: false; problems: string[] };
+export type ParseResult = { ok: true; schedule: CronSchedule } | { ok: false; problems: readonly string[] };
 
 interface Bounds {
   name: string;
@@ -69,8 +69,20 @@ const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\
 // Go's time.ParseDuration: [-+]? then one or more <decimal><unit>, or a bare 0.
 const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
-/** parseCron reads `expr` as robfig/cron v3 ParseStandard does, without the TZ= prefix (Kubernetes refuses it). */
+const parsedCache = new Map<string, ParseResult>();
+
+/** parseCron reads `expr` as robfig/cron v3 ParseStandard does, without the TZ= prefix (Kubernetes refuses it).
+ * Results are immutable and memoised (a fleet repeats a few expressions in every reconcile). */
 export function parseCron(expr: string): ParseResult {
+  let result = parsedCache.get(expr);
+  if (!result) {
+    if (parsedCache.size >= 1000) parsedCache.clear();
+    parsedCache.set(expr, (result = parse(expr)));
+  }
+  return result;
+}
+
+function parse(expr: string): ParseResult {
   if (expr.length === 0) return fail('the schedule is empty: write 5 fields, e.g. "0 3 * * *" (03:00 every day)');
   if (expr.includes('TZ')) {
     return fail('Kubernetes refuses TZ= or CRON_TZ= (or any "TZ") in a schedule: remove it and set spec.timeZone instead');
@@ -96,7 +108,7 @@ function fail(problem: string): ParseResult {
 
 function parseMacro(expr: string): ParseResult {
   const equivalent = MACROS[expr];
-  if (equivalent !== undefined) return parseCron(equivalent);
+  if (equivalent !== undefined) return parse(equivalent);
   if (expr.startsWith('@every ')) {
     const duration = expr.slice('@every '.length);
     if (GO_DURATION.test(duration)) return { ok: true, schedule: { kind: 'every', text: duration } };
