@@ -223,7 +223,7 @@ function notANumber(text: string, b: Bounds): string {
   return `"${text}" is not a number${names} (${b.name} is ${b.min}-${b.max})`;
 }
 
-/** fires reports whether a parsed schedule can ever fire: every field allows a value and, when the
+/** canEverFire reports whether a parsed schedule can ever fire: every field allows a value and, when the
  * day-of-week is unrestricted (AND), some allowed month has an allowed day (Feb 29 counts). */
 export function canEverFire(s: CronSpec): boolean {
   const any = (f: CronField): boolean => f.values.some(Boolean);

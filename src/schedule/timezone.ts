@@ -6,8 +6,11 @@
 //      kube-controller-manager embed (time/tzdata). Node's Intl is not used for this: it accepts any case
 //      and canonicalizes aliases ('asia/calcutta' -> 'Asia/Kolkata'), so it would accept what Kubernetes rejects.
 //   2. utcOffsetSeconds: the zone's UTC offset at an instant, from Intl, cached per zone and year, which
-//      the CronJob-faithful time walk in next.ts needs millions of times.
-// GO_TZDATA is the name list of Go 1.26's lib/time/zoneinfo.zip; test/unit/schedule/oracle.test.ts checks it
+//      the CronJob-faithful time walk in next.ts needs millions of times. The data is Node's ICU tzdata;
+//      Kubernetes uses its Go binary's (the host's zoneinfo, else the embedded copy). They agree except where
+//      a zone's rules differ between tzdata releases or builds (Morocco's predicted Ramadan DST; pre-1970
+//      Europe/Amsterdam, merged into Brussels in ICU but kept by Debian's backzone build).
+// GO_TZDATA is the name list of Go 1.26's lib/time/zoneinfo.zip; test/unit/schedule/timezone.test.ts checks it
 // against the Go oracle (test/cron-oracle), so a Go upgrade that adds a zone fails a test instead of drifting.
 
 const GO_TZDATA = `
