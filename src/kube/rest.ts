@@ -58,7 +58,7 @@ export function restFromKubeConfig(kc: KubeConfig): Rest {
         path: `${basePath}${path}${qs ? `?${qs}` : ''}`,
         headers: {
           Accept: 'application/json',
-          ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}),
+          ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
         },
         agent,
         timeout: options.timeoutMs ?? 30_000,
