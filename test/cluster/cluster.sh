@@ -28,6 +28,7 @@ timeout_s=${CLUSTER_TIMEOUT:-60}
 nodes=${CLUSTER_NODES:-1}
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
+launched=false # set once this run starts processes; only then does a failure stop them
 say() { printf 'cluster: %s\n' "$*" >&2; }
 
 # fail REASON [COMPONENT]: the one-line reason, the component's last log lines, stop what was started, exit 1.
@@ -39,7 +40,7 @@ fail() {
     tail -n 15 "$dir/logs/$component.log" >&2
     printf -- '---\n' >&2
   fi
-  stop_all quiet
+  [ "$launched" = false ] || stop_all quiet
   exit 1
 }
 
@@ -145,7 +146,8 @@ resolve_bin() {
 # launch NAME BINARY ARGS...: starts a component in its own session, logs to logs/NAME.log, pid to pids/NAME.pid.
 launch() {
   local name=$1 exe=$2; shift 2
-  setsid "$exe" "$@" </dev/null >"$dir/logs/$name.log" 2>&1 &
+  launched=true
+  setsid "$exe" "$@" </dev/null >"$dir/logs/$name.log" 2>&1 9>&- &
   local pid=$! started
   started=$(start_time "$pid") || started=gone
   echo "$pid $started $exe" >"$dir/pids/$name.pid"
@@ -265,13 +267,17 @@ healthy() {
   api_ready
 }
 
+reuse() {
+  healthy || return 1
+  say "reusing the healthy control plane in $dir (api https://127.0.0.1:$api_port)"
+  print_env
+}
+
 up() {
   local started=$SECONDS
-  if healthy; then
-    say "reusing the healthy control plane in $dir (api https://127.0.0.1:$api_port)"
-    print_env
-    return 0
-  fi
+  reuse && return 0
+  lock
+  reuse && return 0 # another `up` finished while this one waited for the lock
   if compgen -G "$dir/pids/*.pid" >/dev/null; then
     say "found a stopped or partial control plane in $dir; stopping its leftovers and starting afresh"
     stop_all quiet
@@ -365,6 +371,14 @@ status() {
     say "not running in $dir"
     return 1
   fi
+}
+
+# One starting `up` at a time per CLUSTER_DIR (the lock lives outside it, since `up` removes the folder). A healthy
+# cluster is reused without the lock, and `down` needs none: it acts only through pid files.
+lock() {
+  command -v flock >/dev/null || return 0
+  exec 9>"${TMPDIR:-/tmp}/schedule-operator-cluster.$(printf '%s' "$dir" | md5sum | cut -c1-12).lock"
+  flock -w 180 9 || fail "another cluster.sh is still busy with $dir after 180s"
 }
 
 case ${1:-} in
