@@ -118,6 +118,7 @@ async function main() {
       rss.push(rssMiB(pid));
     }
     const c1 = cpuTicks(pid);
+    const heapMiB = Math.round((await metric(op.metricsUrl, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
     const writes2 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
     const reconciles1 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
 
@@ -134,6 +135,7 @@ async function main() {
             resyncPeriod: RESYNC,
             cpuPercentOfOneCore: Number((((c1 - c0) / CLK_TCK / IDLE_S) * 100).toFixed(2)),
             rssMiB: { min: Math.min(...rss), max: Math.max(...rss) },
+            heapUsedMiB: heapMiB,
             reconciles: reconciles1 - reconciles0,
             apiWrites: writes2 - writes1,
           },
