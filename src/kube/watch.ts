@@ -46,6 +46,16 @@ export function collectionPath(groupVersion: string, plural: string, namespace?:
 
 const PAGE = 500;
 
+/**
+ * cached is the copy of an API object the cache keeps: apiVersion/kind filled in (list items lack them)
+ * and metadata.managedFields dropped - nothing reads them, they are often the largest part of an object,
+ * and an update without them leaves the server's copy untouched (controller-runtime strips them too).
+ */
+function cached<T extends KObject>(obj: T, ref: ResourceRef): T {
+  const { managedFields: _dropped, ...metadata } = obj.metadata as T['metadata'] & { managedFields?: unknown };
+  return { ...obj, apiVersion: ref.apiVersion, kind: ref.kind, metadata } as T;
+}
+
 export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref: ResourceRef): ListWatch<T> {
   return {
     async list() {
@@ -56,8 +66,7 @@ export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref
         const page = await rest.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', ref.path, {
           query: { labelSelector: ref.labelSelector, limit: String(PAGE), continue: cont },
         });
-        // List items carry no apiVersion/kind; the reconciler writes them back, so fill them in.
-        for (const item of page.items) items.push({ ...item, apiVersion: ref.apiVersion, kind: ref.kind });
+        for (const item of page.items) items.push(cached(item, ref));
         cont = page.metadata.continue || undefined;
         resourceVersion = page.metadata.resourceVersion;
       } while (cont);
@@ -129,7 +138,7 @@ export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref
                   return;
                 }
                 const obj = event.object as unknown as T;
-                onEvent(event.type as WatchEventType, event.type === 'BOOKMARK' ? obj : ({ ...obj, apiVersion: ref.apiVersion, kind: ref.kind } as T));
+                onEvent(event.type as WatchEventType, event.type === 'BOOKMARK' ? obj : cached(obj, ref));
               }
             });
             res.on('end', () => resolve());
