@@ -278,6 +278,7 @@ up() {
   reuse && return 0
   lock
   reuse && return 0 # another `up` finished while this one waited for the lock
+  trap 'fail "interrupted during start-up; stopped what had started"' INT TERM
   if compgen -G "$dir/pids/*.pid" >/dev/null; then
     say "found a stopped or partial control plane in $dir; stopping its leftovers and starting afresh"
     stop_all quiet
