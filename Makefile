@@ -90,6 +90,10 @@ docker-build: deps
 	@if docker info >/dev/null 2>&1; then docker build -t $(IMAGE) .; \
 	else echo "no Docker engine: running the Dockerfile's steps without one"; npx tsx hack/dockerfile-steps.ts; fi
 
+## bench-webhook: admission latency at 50 concurrent requests, against the cluster of KUBECONFIG
+bench-webhook: deps
+	npx tsx bench/webhook.ts --requests 1000 --concurrency 50
+
 ## deploy: helm upgrade --install into the cluster of the current KUBECONFIG (IMAGE=repo:tag to choose the image)
 deploy: cluster-binaries
 	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \

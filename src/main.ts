@@ -123,7 +123,8 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     }
     const w = config.webhookBindAddress;
     if (w) {
-      webhook = await startWebhook({ rest, host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, log, registry });
+      // Its own connection pool: admissions never wait behind reconciles for a socket, nor the reverse.
+      webhook = await startWebhook({ rest: restFromKubeConfig(kc), host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, log, registry });
     }
   } catch (err) {
     await Promise.all(servers.map(close));

@@ -2,8 +2,7 @@
 // https://127.0.0.1:<port> (this process) with the CA bundle, scoped to this file's namespace. Shows what a
 // user sees at `kubectl apply`, the API server's own dry-run refusal of a broken jobTemplate, and the
 // confused-deputy guard for an impersonated user who may create Schedules but not Jobs.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -16,16 +15,7 @@ import { clusterKubeconfig, createNamespace, installCrd, scheduleManifest } from
 import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
 import { freePort } from '../support/operator.js';
 import { run } from './chart-helpers.js';
-
-/** selfSignedTls writes a CA and a serving certificate for 127.0.0.1 into dir (openssl). */
-export function selfSignedTls(dir: string): { caPem: string } {
-  const sh = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=webhook-test-ca']);
-  sh(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1']);
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  sh(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '1', '-extfile', 'san.ext']);
-  return { caPem: readFileSync(join(dir, 'ca.crt'), 'utf8') };
-}
+import { selfSignedTls } from './webhook-tls.js';
 
 let kube: TestKube;
 let kubeconfig: string;
