@@ -49,7 +49,7 @@ export class JobWatch {
     const t: JobTruth = this.jobs.get(uid) ?? {
       name: job.metadata.name,
       schedule: job.metadata.labels?.['schedule-operator.io/schedule'],
-      manual: job.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual',
+      manual: job.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual' || job.metadata.annotations?.['cronjob.kubernetes.io/instantiate'] === 'manual',
       deleted: false,
     };
     const done = (job.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
