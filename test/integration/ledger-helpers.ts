@@ -24,6 +24,8 @@ export class JobWatch {
   constructor(
     private readonly kubeconfig: string,
     private readonly namespace: string,
+    /** onSeen hears every recorded change (e.g. to time when a Job finished). */
+    private readonly onSeen?: (uid: string, job: JobTruth) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -56,6 +58,7 @@ export class JobWatch {
     if (done) t.result = done.type === 'Complete' ? 'Succeeded' : 'Failed';
     if (phase === 'DELETED') t.deleted = true;
     this.jobs.set(uid, t);
+    this.onSeen?.(uid, t);
   }
 
   /** truth counts the finished Jobs of one Schedule. */
