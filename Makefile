@@ -24,6 +24,7 @@ build: deps
 crds: deps
 	npx tsx src/api/write-crds.ts
 	cp crds/*.yaml charts/schedule-operator/files/crds/
+	npx tsx hack/chart-ledger-policy.ts
 	npx tsx hack/chart-readme.ts
 
 ## lint: type-check everything, including tests
@@ -96,5 +97,5 @@ bench-webhook: deps
 
 ## deploy: helm upgrade --install into the cluster of the current KUBECONFIG (IMAGE=repo:tag to choose the image)
 deploy: cluster-binaries
-	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
+	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace --take-ownership --force-conflicts \
 	  --set image.repository=$(firstword $(subst :, ,$(IMAGE))) --set image.tag=$(or $(word 2,$(subst :, ,$(IMAGE))),dev)

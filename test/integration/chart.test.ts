@@ -76,6 +76,16 @@ describe('helm lint and template', () => {
     expect(rulesOf(objs).some((r) => r.resources.includes('secrets'))).toBe(false);
   });
 
+  it('installs the ledger finalizer policy when the API server serves MutatingAdmissionPolicy (auto)', async () => {
+    const without = await render('so', 'so-system');
+    expect(kinds(without).filter((k) => k.startsWith('MutatingAdmissionPolicy'))).toEqual([]);
+    const withApi = await render('so', 'so-system', ['--api-versions', 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy']);
+    expect(kinds(withApi).filter((k) => k.startsWith('MutatingAdmissionPolicy'))).toEqual([
+      'MutatingAdmissionPolicy/so-schedule-operator-ledger-finalizer',
+      'MutatingAdmissionPolicyBinding/so-schedule-operator-ledger-finalizer',
+    ]);
+  });
+
   it('grants explicit verbs only: no wildcards, no delete, Secrets get-only', async () => {
     const rules = rulesOf(await render('so', 'so-system'));
     for (const r of rules) {
@@ -121,8 +131,9 @@ describe('helm install into the test cluster', () => {
   const release = `chart-${Math.random().toString(36).slice(2, 7)}`;
   const namespace = release;
   // The webhook points at Pods that do not really run here (kwok), so it is scoped to this test's
-  // namespace: Schedule writes of other tests sharing the cluster are unaffected.
-  const scoped = ['--set', `webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`];
+  // namespace, and the cluster-wide ledger policy is left out: other tests sharing the cluster are
+  // unaffected. The policy is checked by the namespaced-mode dry run below.
+  const scoped = ['--set', `webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`, '--set', 'ledgerPolicy.enabled=false'];
 
   beforeAll(() => {
     kubeconfig = clusterKubeconfig();
@@ -135,8 +146,9 @@ describe('helm install into the test cluster', () => {
   });
 
   it('installs with default values; the API server accepts every object', async () => {
-    // --take-ownership: other tests in this run may have applied the Schedule CRD already.
-    const r = await run('helm', ['install', release, CHART, '--namespace', namespace, '--create-namespace', '--take-ownership', '--kubeconfig', kubeconfig, ...scoped]);
+    // Other tests in this run apply the Schedule CRD too (server-side apply, their own field managers):
+    // --take-ownership adopts it, --force-conflicts takes its fields, as an upgrade from a kubectl-applied CRD needs.
+    const r = await run('helm', ['install', release, CHART, '--namespace', namespace, '--create-namespace', '--take-ownership', '--force-conflicts', '--kubeconfig', kubeconfig, ...scoped]);
     expect(r.code, r.stderr).toBe(0);
     const objs = await render(release, namespace, scoped);
     for (const o of objs) {
@@ -147,7 +159,7 @@ describe('helm install into the test cluster', () => {
 
   it('reuses the webhook certificate on upgrade (no rotation, caBundle unchanged)', async () => {
     const before = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${release}-schedule-operator-webhook-tls`);
-    const r = await run('helm', ['upgrade', release, CHART, '--namespace', namespace, '--kubeconfig', kubeconfig, ...scoped, '--set', 'replicaCount=3']);
+    const r = await run('helm', ['upgrade', release, CHART, '--namespace', namespace, '--force-conflicts', '--kubeconfig', kubeconfig, ...scoped, '--set', 'replicaCount=3']);
     expect(r.code, r.stderr).toBe(0);
     const after = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${release}-schedule-operator-webhook-tls`);
     expect(after.data['tls.crt']).toBe(before.data['tls.crt']);
@@ -159,7 +171,7 @@ describe('helm install into the test cluster', () => {
 
   it('accepts the namespaced-mode objects too (server-side dry run)', async () => {
     const r = await run('helm', ['install', `${release}-ns`, CHART, '--namespace', namespace, '--dry-run=server', '--kubeconfig', kubeconfig,
-      '--set', 'crds.install=false', '--set', `watchNamespaces={${namespace}}`, '--set', 'networkPolicy.enabled=true', '--set', 'webhook.certManager.enabled=false']);
+      '--set', 'crds.install=false', '--set', `watchNamespaces={${namespace}}`, '--set', 'ledgerPolicy.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'webhook.certManager.enabled=false']);
     expect(r.code, r.stderr).toBe(0);
   });
 

@@ -93,9 +93,6 @@ No wildcards, no delete: owned CronJobs are removed by the garbage collector thr
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
 {{- if .Values.callbacks.readSecrets }}
 # Secrets: get only (no list/watch), for the HMAC key named by spec.notify.secretRef.
 - apiGroups: [""]

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CRD_FILE } from '../../../src/api/crd-file.js';
 import { chartReadmeFromDisk, renderChartReadme } from '../../../hack/chart-readme.js';
+import { LEDGER_POLICY_FILE, renderLedgerPolicy } from '../../../hack/chart-ledger-policy.js';
 
 const CHART = 'charts/schedule-operator';
 
@@ -11,6 +12,10 @@ describe('chart files', () => {
   it('ships the CRD exactly as crds/ holds it (regenerate with `make crds`; test/unit/api checks crds/ against the zod schemas)', () => {
     const chartCopy = readFileSync(`${CHART}/files/${CRD_FILE}`, 'utf8');
     expect(chartCopy).toBe(readFileSync(CRD_FILE, 'utf8'));
+  });
+
+  it('ships the ledger finalizer policy exactly as src/schedule/ledger-policy.ts builds it (regenerate with `make crds`)', () => {
+    expect(readFileSync(LEDGER_POLICY_FILE, 'utf8')).toBe(renderLedgerPolicy());
   });
 
   it('has a README generated from values.yaml (regenerate with `make chart-readme`)', () => {
