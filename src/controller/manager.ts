@@ -158,6 +158,7 @@ export class Manager {
     this.resyncTimer?.cancel();
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.queue.shutdown();
+    this.controller.notifier.stop(); // pending callback retries end with the process
   }
 
   private cache<T extends KObject>(resource: ResourceName, handlers: InformerHandlers<T>): MultiCache<T> {
