@@ -2,7 +2,7 @@
 // feed keys into the work queue; workers run ScheduleController.handle. Informers start at once, so a
 // standby replica keeps warm caches; workers and the periodic resync start only when this process leads.
 import type { Logger } from 'pino';
-import { GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
+import { GROUP, LABEL_SCHEDULE, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
 import { Informer, MultiCache, type InformerHandlers } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import { ApiError } from '../kube/rest.js';
@@ -15,7 +15,10 @@ import { CONTROLLER_NAME, ScheduleController, keyOf, scheduleKeyForCronJob, sche
 /** The three resources the controller watches. */
 export const RESOURCES = {
   schedules: { groupVersion: `${GROUP}/${VERSION}`, plural: PLURAL, kind: 'Schedule', labelSelector: undefined },
-  cronJobs: { groupVersion: 'batch/v1', plural: 'cronjobs', kind: 'CronJob', labelSelector: `${LABEL_MANAGED_BY}=${MANAGER}` },
+  // CronJobs are not filtered by our managed-by label: a CronJob someone else made with a Schedule's name
+  // must be visible, or server-side apply (force) would silently take it over instead of reporting
+  // CronJobNotOwned. CronJobs are few next to Jobs, and the cache drops their managedFields.
+  cronJobs: { groupVersion: 'batch/v1', plural: 'cronjobs', kind: 'CronJob', labelSelector: undefined },
   jobs: { groupVersion: 'batch/v1', plural: 'jobs', kind: 'Job', labelSelector: LABEL_SCHEDULE },
 } as const;
 export type ResourceName = keyof typeof RESOURCES;
@@ -85,12 +88,18 @@ export class Manager {
       onUpdate: (o, s) => scheduleChanged(o, s) && enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
       onDelete: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)), // the controller lets go of what it held
     });
+    // A CronJob maps to its owning Schedule, or else to a Schedule of the same name (one that is waiting
+    // for a foreign CronJob to go away).
+    const cronJobKey = (c: CronJob) => {
+      const ns = c.metadata.namespace ?? '';
+      return scheduleKeyForCronJob(c) ?? (this.schedules.get(ns, c.metadata.name) ? keyOf(ns, c.metadata.name) : undefined);
+    };
     this.cronJobs = this.cache<CronJob>('cronJobs', {
-      onAdd: (c) => enqueue(scheduleKeyForCronJob(c)),
-      onUpdate: (_o, c) => enqueue(scheduleKeyForCronJob(c)),
+      onAdd: (c) => enqueue(cronJobKey(c)),
+      onUpdate: (_o, c) => enqueue(cronJobKey(c)),
       onDelete: (c) => {
         this.controller.forgetCronJob(c.metadata.uid);
-        enqueue(scheduleKeyForCronJob(c));
+        enqueue(cronJobKey(c));
       },
     });
     this.jobs = this.cache<Job>('jobs', {
