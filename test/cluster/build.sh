@@ -26,29 +26,32 @@ export GOCACHE=${GOCACHE_OVERRIDE:-$cache_root/go-build}
 
 log() { printf '[cluster build] %s\n' "$*" >&2; }
 
-# provided NAME: path of a user-supplied binary for NAME, or nothing.
+NAMES=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kubectl helm)
+
+# provided NAME: path of a user-supplied binary for NAME, or nothing (checked up front by check_provided).
 provided() {
   local name=$1 var
   var="TEST_ASSET_$(echo "$name" | tr 'a-z-' 'A-Z_')"
-  if [ -n "${!var:-}" ]; then
-    [ -x "${!var}" ] || { log "$var=${!var} is not an executable file"; exit 1; }
-    echo "${!var}"; return
-  fi
-  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$name" ]; then
-    echo "$KUBEBUILDER_ASSETS/$name"
-  fi
+  if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$name" ]; then echo "$KUBEBUILDER_ASSETS/$name"; fi
 }
 
-# link_or_missing NAME...: links user-supplied binaries into $bin; prints the names still missing.
-link_or_missing() {
-  local name src
-  for name in "$@"; do
-    src=$(provided "$name")
-    if [ -n "$src" ]; then
-      ln -sf "$src" "$bin/$name"
-    elif [ ! -x "$bin/$name" ]; then
-      echo "$name"
+# check_provided fails (in this shell, not a subshell) when a TEST_ASSET_<NAME> is not an executable file.
+check_provided() {
+  local name var
+  for name in "${NAMES[@]}"; do
+    var="TEST_ASSET_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+    if [ -n "${!var:-}" ] && [ ! -x "${!var}" ]; then
+      log "$var=${!var} is not an executable file; point it at the $name binary or unset it"; exit 1
     fi
+  done
+}
+
+# missing NAME...: the names with neither a user-supplied nor a cached binary.
+missing() {
+  local name
+  for name in "$@"; do
+    [ -n "$(provided "$name")" ] || [ -x "$bin/$name" ] || echo "$name"
   done
 }
 
@@ -92,9 +95,22 @@ fetch_kubectl_helm() {
   rm -rf "$tmp"
 }
 
-# kubectl and helm are fetched together; the rest are built per module.
-build_kubernetes $(link_or_missing kube-apiserver kube-controller-manager kube-scheduler)
-build_etcd $(link_or_missing etcd)
-build_kwok $(link_or_missing kwok)
-fetch_kubectl_helm $(link_or_missing kubectl helm)
-echo "$bin"
+check_provided
+# kubectl and helm are fetched together; the rest are built per module. User-supplied binaries are never
+# copied into the shared cache: they are linked into a folder of their own, beside links to the cached rest.
+build_kubernetes $(missing kube-apiserver kube-controller-manager kube-scheduler)
+build_etcd $(missing etcd)
+build_kwok $(missing kwok)
+fetch_kubectl_helm $(missing kubectl helm)
+
+overrides=""
+for name in "${NAMES[@]}"; do overrides+="$name=$(provided "$name");"; done
+if [ "$overrides" = "$(printf '%s=;' "${NAMES[@]}")" ]; then echo "$bin"; exit 0; fi
+mixed="$cache_root/assets-$(printf '%s' "$overrides" | sha256sum | cut -c1-12)/bin"
+mkdir -p "$mixed"
+for name in "${NAMES[@]}"; do
+  src=$(provided "$name"); [ -n "$src" ] || src="$bin/$name"
+  [ -e "$src" ] && ln -sfn "$src" "$mixed/$name"
+done
+ln -sfn "$bin/../kwok-stages" "$mixed/../kwok-stages"
+echo "$mixed"
