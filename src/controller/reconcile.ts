@@ -47,6 +47,8 @@ export interface ReconcileDeps {
   maxRequeueMs: number;
   /** notifier delivers completion callbacks; without it pending callbacks wait in status. */
   notifier?: Notifier | undefined;
+  /** notifyPollMs: while callbacks are outstanding, pass again this often to record results (when the notifier cannot enqueue). */
+  notifyPollMs?: number | undefined;
   /** runMetrics counts runs when the ledger does. */
   runMetrics?: RunMetrics | undefined;
 }
@@ -281,18 +283,19 @@ function callbacks(state: ReconcileState, deps: ReconcileDeps): void {
 }
 
 // 8. requeue --------------------------------------------------------------------------------------
-/** NOTIFY_POLL_MS: while callbacks are outstanding, look again this often to record their results. */
+/** NOTIFY_POLL_MS: while callbacks are outstanding and the notifier cannot enqueue, look again this often. */
 export const NOTIFY_POLL_MS = 1000;
 
 function requeueForNextRun(state: ReconcileState, deps: ReconcileDeps): { requeueAfterMs?: number } {
   const { metadata } = state.observed.schedule;
-  const busy = deps.notifier?.report(`${metadata.namespace}/${metadata.name}`).busy || (state.status?.notify?.pending?.length ?? 0) > 0;
+  const poll = deps.notifyPollMs;
+  const busy = poll !== undefined && (deps.notifier?.report(`${metadata.namespace}/${metadata.name}`).busy || (state.status?.notify?.pending?.length ?? 0) > 0);
   const next = state.status?.nextRunTime;
-  if (!next) return busy ? { requeueAfterMs: NOTIFY_POLL_MS } : {};
+  if (!next) return busy ? { requeueAfterMs: poll } : {};
   // One second after the run starts, the next pass moves nextRunTime on and reads the new Job.
   const ms = Date.parse(next) - deps.now().getTime() + 1000;
   const after = Math.max(1000, Math.min(ms, deps.maxRequeueMs));
-  return { requeueAfterMs: busy ? Math.min(after, NOTIFY_POLL_MS) : after };
+  return { requeueAfterMs: busy ? Math.min(after, poll) : after };
 }
 
 /** sameJson compares two JSON values structurally (key order ignored). */

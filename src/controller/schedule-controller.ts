@@ -7,7 +7,7 @@ import type { CronJob, Job } from '../kube/types.js';
 import type { Metrics } from '../metrics.js';
 import { runMetrics, type RunMetrics } from '../metrics-runs.js';
 import { Notifier } from '../notify/notifier.js';
-import { reconcile, releaseForgottenSchedule } from './reconcile.js';
+import { NOTIFY_POLL_MS, reconcile, releaseForgottenSchedule } from './reconcile.js';
 
 /** ObjectCache is the read side of an informer. */
 export interface ObjectCache<T> {
@@ -35,6 +35,8 @@ export interface ControllerDeps {
   notifier?: Notifier | undefined;
   /** allowPrivateCallbackTargets: --allow-private-callback-targets (default: env ALLOW_PRIVATE_CALLBACK_TARGETS=true). */
   allowPrivateCallbackTargets?: boolean | undefined;
+  /** enqueue adds a key to the work queue: a finished callback delivery asks for a pass that records it (without it, passes poll). */
+  enqueue?: ((key: string) => void) | undefined;
 }
 
 export const CONTROLLER_NAME = 'schedule';
@@ -73,6 +75,7 @@ export class ScheduleController {
         kube: deps.kube,
         log: deps.log,
         allowPrivateTargets: deps.allowPrivateCallbackTargets ?? /^(true|1|yes|on)$/i.test(process.env.ALLOW_PRIVATE_CALLBACK_TARGETS ?? ''),
+        onChange: deps.enqueue,
       });
   }
 
@@ -116,6 +119,7 @@ export class ScheduleController {
         appliedGenerations: this.appliedGenerations,
         maxRequeueMs: this.deps.maxRequeueMs,
         notifier: this.notifier,
+        notifyPollMs: this.deps.enqueue ? undefined : NOTIFY_POLL_MS,
         runMetrics: this.runMetrics,
       },
     );
