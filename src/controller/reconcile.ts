@@ -162,8 +162,9 @@ async function runNow(state: ReconcileState, deps: ReconcileDeps, log: Logger): 
   if (decision.action === 'none' || decision.action === 'wait') return;
   if (decision.action === 'create') {
     try {
-      await deps.kube.createJob(decision.job);
+      const created = await deps.kube.createJob(decision.job);
       state.writes++;
+      state.jobs = [...state.jobs, created]; // shown as active in this pass's status write, not one write later
       log.info({ job: decision.job.metadata.name, token: decision.token }, 'run-now Job created');
     } catch (err) {
       if (!isAlreadyExists(err)) {

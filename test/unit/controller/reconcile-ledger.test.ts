@@ -199,10 +199,12 @@ describe('run now in reconcile', () => {
     expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { token: TOKEN, outcome: 'Started', jobName: created.metadata.name } });
     expect(kube.writes[2]!.body).toMatchObject({ type: 'Normal', reason: 'RunStarted' });
 
-    // The same token again (GitOps re-apply): nothing.
+    expect(lastStatus()?.active).toEqual([{ name: created.metadata.name }]); // in the same write, not one later
+
+    // The same token again (GitOps re-apply), the Job now in the cache: nothing.
     const handled = { ...s, status: lastStatus()! };
     kube.clear();
-    await reconcile({ schedule: handled, cronJob, jobs: [] }, deps);
+    await reconcile({ schedule: handled, cronJob, jobs: [(await kube.getJob(NS, created.metadata.name))!] }, deps);
     expect(kube.verbs()).toEqual([]);
   });
 
