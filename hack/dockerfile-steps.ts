@@ -28,7 +28,13 @@ export function duBytes(path: string): number {
 }
 
 function main(): number {
-  const lines = readFileSync(join(context, 'Dockerfile'), 'utf8').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const lines = readFileSync(join(context, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('#'))
+    .join('\n')
+    .replace(/\\\n/g, ' ') // continuation lines
+    .split('\n')
+    .filter((l) => l.trim());
   const work = mkdtempSync(join(tmpdir(), 'so-image-'));
   const stages: Stage[] = [];
   let stage: Stage | undefined;
@@ -73,6 +79,8 @@ function main(): number {
         }
         case 'RUN': {
           log(`RUN ${rest}`);
+          // Here the steps run on this machine, with its npm cache: never wipe it.
+          if (/npm cache clean/.test(rest)) throw new Error('RUN npm cache clean would wipe this machine\'s npm cache; multi-stage builds do not need it');
           execFileSync('bash', ['-euo', 'pipefail', '-c', rest], {
             cwd: join(stage!.root, stage!.workdir),
             env: { ...process.env, ...stage!.env },
