@@ -2,7 +2,7 @@
 // https://127.0.0.1:<port> (this process) with the CA bundle, scoped to this file's namespace. Shows what a
 // user sees at `kubectl apply`, the API server's own dry-run refusal of a broken jobTemplate, and the
 // confused-deputy guard for an impersonated user who may create Schedules but not Jobs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -139,5 +139,41 @@ describe('the webhook, registered with the real API server', () => {
   it('lets a user without Job rights change labels and annotations (spec unchanged), e.g. run-now', async () => {
     const r = await run('kubectl', ['--kubeconfig', impersonating('mallory'), '-n', ns.name, 'annotate', 'schedule', 'sneaky', 'schedule-operator.io/run-requested-at=now-1']);
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe('the webhook served by the operator process (main.ts wiring)', () => {
+  it('answers AdmissionReviews over HTTPS on --webhook-bind-address with the certificate from --webhook-cert-dir', async () => {
+    const { startOperator } = await import('../support/operator.js');
+    const https = await import('node:https');
+    const port = await freePort();
+    const op = await startOperator({
+      kubeconfig,
+      args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, `--webhook-bind-address=127.0.0.1:${port}`, `--webhook-cert-dir=${certDir}`],
+    });
+    try {
+      await op.waitReady(60_000);
+      const review = {
+        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+        request: { uid: 'r1', kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' }, operation: 'CREATE', namespace: ns.name, name: 'x',
+          userInfo: { username: 'mallory', groups: ['system:authenticated'] }, object: { metadata: { name: 'x', namespace: ns.name }, spec: scheduleManifest(ns.name, 'x', { interval: '15m' }).spec } },
+      };
+      const body = JSON.stringify(review);
+      const answer = await new Promise<any>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', ca: readFileSync(join(certDir, 'ca.crt')), headers: { 'Content-Type': 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve(JSON.parse(text)));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer.response).toMatchObject({ uid: 'r1', allowed: false, status: { code: 403 } });
+      expect(answer.response.status.message).toContain('user "mallory" may not create Jobs');
+      const metrics = await (await fetch(op.metricsUrl)).text();
+      expect(metrics).toMatch(/controller_runtime_webhook_requests_total\{webhook="\/validate-schedule",code="200"\} 1/);
+    } finally {
+      await op.stop();
+    }
   });
 });
