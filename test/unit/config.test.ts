@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configHelp, parseConfig, parseDuration, settings } from '../../src/config.js';
 
@@ -94,6 +95,12 @@ describe('parseConfig', () => {
     for (const flag of Object.keys(settings)) expect(help).toContain(`--${flag}`);
     expect(help).toContain('env WATCH_NAMESPACES');
     expect(help).toContain('env KUBECONFIG');
+  });
+
+  it('has every flag documented in docs/operator.md', () => {
+    const doc = readFileSync(new URL('../../docs/operator.md', import.meta.url), 'utf8');
+    const missing = Object.keys(settings).filter((flag) => !doc.includes(`--${flag} `));
+    expect(missing, 'paste the output of `schedule-operator controller --help` into docs/operator.md').toEqual([]);
   });
 });
 
