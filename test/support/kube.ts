@@ -35,7 +35,7 @@ export function testKube(kubeconfig: string): TestKube {
     patch: (path, body) => rest.request('PATCH', path, { body, contentType: 'application/merge-patch+json' }),
     async remove(path, propagationPolicy = 'Background') {
       try {
-        await rest.request('DELETE', path, { body: { propagationPolicy } });
+        await rest.request('DELETE', path, { query: { propagationPolicy } });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
