@@ -86,4 +86,38 @@ describe('leader election with two replicas', () => {
     expect(await metric(b, 'schedule_operator_api_writes_total')).toBeGreaterThan(0);
     expect(await metric(b, 'leader_election_master_status')).toBe(1);
   });
+
+  it('exits 1, leaving the Lease alone, when another holder takes it and it cannot renew within the renew deadline', async () => {
+    const id = 'short-lease';
+    const op = await startOperator({
+      kubeconfig,
+      args: [
+        `--watch-namespaces=${ns.name}`,
+        `--leader-election-namespace=${ns.name}`,
+        `--leader-election-id=${id}`,
+        '--leader-election-lease-duration=4s',
+        '--leader-election-renew-deadline=3s',
+        '--leader-election-retry-period=1s',
+      ],
+      env: { POD_NAME: 'operator-c' },
+    });
+    operators.push(op);
+    await op.waitReady();
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/${id}`;
+    const held = await eventually('operator-c to hold the Lease', async () => {
+      const l = await kube.get(path);
+      return l?.spec?.holderIdentity === 'operator-c' ? l : undefined;
+    });
+    // Another process takes the Lease (as one with a skewed view of expiry might).
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    await kube.rest.request('PUT', path, { body: { ...held, spec: { ...held.spec, holderIdentity: 'intruder', acquireTime: now, renewTime: now } } });
+    const lostAt = Date.now();
+    const code = await new Promise<number | null>((resolve) => op.child.on('exit', (c) => resolve(c)));
+    const afterMs = Date.now() - lostAt;
+    console.log(`exit after losing the Lease: ${afterMs} ms`);
+    expect(code).toBe(1);
+    expect(afterMs).toBeLessThan(10_000);
+    expect(op.logs.some((l) => l.includes('lost the Lease'))).toBe(true);
+    expect((await kube.get(path)).spec.holderIdentity).toBe('intruder'); // it did not release what it no longer held
+  });
 });
