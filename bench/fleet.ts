@@ -1,10 +1,10 @@
 // Fleet benchmark: the operator (./bin/schedule-operator, from `make build`) against a real control plane.
 //
-//   KUBECONFIG=.cluster/kubeconfig npx tsx bench/fleet.ts [--count 1000] [--idle-seconds 60]
+//   KUBECONFIG=.cluster/kubeconfig npx tsx bench/fleet.ts [--count 1000] [--idle-seconds 60] [--resync 20s]
 //
 // Measures: apply -> Ready latency of single Schedules; API writes per created Schedule; time until a
 // fleet of --count Schedules is Ready; then, idle, the operator's CPU (from /proc/<pid>/stat) and RSS over
-// --idle-seconds, with the resync period at 20 s so several no-op resyncs of the whole fleet fall inside
+// --idle-seconds, with the resync period (--resync) at 20 s by default so several no-op resyncs of the whole fleet fall inside
 // the window (their API writes are reported too; the rule is zero). Prints one JSON object.
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,8 @@ const arg = (name: string, def: number) => {
 };
 const COUNT = arg('count', 1000);
 const IDLE_S = arg('idle-seconds', 60);
-const RESYNC = '20s';
+const i = process.argv.indexOf('--resync');
+const RESYNC = i >= 0 ? process.argv[i + 1]! : '20s';
 const kubeconfig: string = process.env.KUBECONFIG ?? '';
 if (!kubeconfig) throw new Error('set KUBECONFIG to the cluster (e.g. .cluster/kubeconfig after make cluster-up)');
 
