@@ -99,6 +99,7 @@ export const settings = {
   'per-schedule-metrics': { schema: bool, default: 'true', help: 'per-schedule-metrics: label metrics with namespace and schedule; turn off for very large fleets' },
   'webhook-bind-address': { schema: bindAddress, default: '0', help: 'webhook-bind-address: where the validating admission webhook listens over HTTPS (host:port; ":9443" = every interface; 0 = off)' },
   'webhook-cert-dir': { schema: z.string().min(1, 'write a folder holding tls.crt and tls.key'), default: '/var/run/schedule-operator/webhook-certs', help: 'webhook-cert-dir: folder with the webhook serving certificate, tls.crt and tls.key (re-read every minute)' },
+  'allow-private-callback-targets': { schema: bool, default: 'false', help: 'allow-private-callback-targets: let spec.notify callbacks go to loopback, link-local and metadata addresses (off: refused, so a Schedule cannot make the operator probe its own node)' },
   'webhook-check-job-permission': { schema: bool, default: 'true', help: 'webhook-check-job-permission: refuse Schedules from users who may not create Jobs in the namespace (SubjectAccessReview)' },
 } as const;
 
@@ -125,6 +126,7 @@ export interface Config {
   webhookBindAddress: BindAddress | undefined;
   webhookCertDir: string;
   webhookCheckJobPermission: boolean;
+  allowPrivateCallbackTargets: boolean;
 }
 
 /** envName is the environment variable of a flag: --watch-namespaces -> WATCH_NAMESPACES. */
@@ -149,7 +151,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const flag = m[1] as FlagName;
     let value = m[2];
     if (value === undefined) {
-      const isBool = flag === 'leader-elect' || flag === 'per-schedule-metrics' || flag === 'webhook-check-job-permission';
+      const isBool = flag === 'leader-elect' || flag === 'per-schedule-metrics' || flag === 'webhook-check-job-permission' || flag === 'allow-private-callback-targets';
       const next = argv[i + 1];
       if (isBool && (next === undefined || next.startsWith('-') || !/^(true|false)$/.test(next))) value = 'true';
       else if (next === undefined) return { ok: false, error: `flag --${flag} needs a value (env ${envName(flag)}): ${settings[flag].help}` };
@@ -190,6 +192,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     webhookBindAddress: v['webhook-bind-address'],
     webhookCertDir: v['webhook-cert-dir'],
     webhookCheckJobPermission: v['webhook-check-job-permission'],
+    allowPrivateCallbackTargets: v['allow-private-callback-targets'],
   };
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     return {

@@ -107,6 +107,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     workers: config.maxConcurrentReconciles,
     resyncPeriodMs: config.resyncPeriodMs,
     minIntervalMinutes: config.minIntervalMinutes,
+    allowPrivateCallbackTargets: config.allowPrivateCallbackTargets,
   });
 
   const probe: Probe = { synced: () => manager.hasSynced(), leading: () => leading, leaderElection: config.leaderElect };

@@ -35,6 +35,8 @@ export interface ManagerOptions {
   workers: number;
   resyncPeriodMs: number;
   minIntervalMinutes?: number | undefined;
+  /** allowPrivateCallbackTargets: --allow-private-callback-targets. */
+  allowPrivateCallbackTargets?: boolean | undefined;
   timers?: Timers;
 }
 
@@ -117,6 +119,8 @@ export class Manager {
       log: opts.log,
       now: opts.now,
       minIntervalMinutes: opts.minIntervalMinutes,
+      allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets,
+      enqueue: (key) => this.queue.add(key),
       maxRequeueMs: resyncMs,
     });
     this.queue = new WorkQueue({

@@ -33,7 +33,7 @@ export interface ControllerDeps {
   maxRequeueMs: number;
   /** notifier delivers completion callbacks (default: one built here, stopped by stop()). */
   notifier?: Notifier | undefined;
-  /** allowPrivateCallbackTargets: --allow-private-callback-targets (default: env ALLOW_PRIVATE_CALLBACK_TARGETS=true). */
+  /** allowPrivateCallbackTargets: --allow-private-callback-targets (env ALLOW_PRIVATE_CALLBACK_TARGETS), from src/config.ts. */
   allowPrivateCallbackTargets?: boolean | undefined;
   /** enqueue adds a key to the work queue: a finished callback delivery asks for a pass that records it (without it, passes poll). */
   enqueue?: ((key: string) => void) | undefined;
@@ -74,7 +74,7 @@ export class ScheduleController {
       new Notifier({
         kube: deps.kube,
         log: deps.log,
-        allowPrivateTargets: deps.allowPrivateCallbackTargets ?? /^(true|1|yes|on)$/i.test(process.env.ALLOW_PRIVATE_CALLBACK_TARGETS ?? ''),
+        allowPrivateTargets: deps.allowPrivateCallbackTargets === true,
         onChange: deps.enqueue,
       });
   }
