@@ -34,7 +34,9 @@ lint: deps
 ## test: every test - unit, then integration against the real control plane (built on first use).
 ## Integration tests start ./bin/schedule-operator, which runs dist/: so build first.
 test: deps lint build cluster-binaries
-	npx vitest run
+	@rm -f .vitest-report.json
+	@status=0; npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-report.json || status=$$?; \
+	  node hack/test-summary.mjs .vitest-report.json; exit $$status
 
 test-unit: deps
 	npx vitest run --project unit
