@@ -10,7 +10,7 @@
 //   7. callbacks     hand pending callbacks to the notifier (off the reconcile path)
 //   8. schedule the next pass for just after the next run, so nextRunTime never goes stale
 //
-// Steps share a ReconcileState. Step 3 always runs (like flux's deferred summary), so observedGeneration
+// Steps share a ReconcileState. Step 5 always runs (like flux's deferred summary), so observedGeneration
 // and conditions describe even a pass that stopped early. Errors follow the catalogue in errors.ts.
 import type { Logger } from 'pino';
 import { CONDITION_READY, findCondition } from '../api/conditions.js';
