@@ -1,32 +1,24 @@
 // Two operator processes against one cluster: only the Lease holder writes; when it gets SIGTERM it
 // releases the Lease and the standby takes over well before the lease duration would have run out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKubeconfig, createNamespace, installCrd, readyCondition, scheduleManifest } from '../support/env.js';
-import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readyCondition, scheduleManifest } from '../support/env.js';
+import { useOperatorNamespace } from '../support/harness.js';
+import { eventually, schedulesPath } from '../support/kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator.js';
 
 const LEASE = 'schedule-operator-leader';
-let kube: TestKube;
-let kubeconfig: string;
-let ns: { name: string; remove: () => Promise<void> };
+// This file starts its own operators (two at once, with their own flags); the harness gives the namespace.
+const env = useOperatorNamespace('leader', { startOperator: false });
 const operators: OperatorProcess[] = [];
-
-beforeAll(async () => {
-  kubeconfig = clusterKubeconfig();
-  kube = testKube(kubeconfig);
-  await installCrd(kube);
-  ns = await createNamespace(kube, 'leader');
-});
 
 afterAll(async () => {
   await Promise.all(operators.map((o) => o.stop()));
-  await ns?.remove();
 });
 
 async function start(identity: string): Promise<OperatorProcess> {
   const op = await startOperator({
-    kubeconfig,
-    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--leader-elect=true', '--resync-period=5s'],
+    kubeconfig: env.kubeconfig,
+    args: [`--watch-namespaces=${env.ns}`, `--leader-election-namespace=${env.ns}`, '--leader-elect=true', '--resync-period=5s'],
     env: { POD_NAME: identity },
   });
   operators.push(op);
@@ -42,11 +34,11 @@ async function metric(op: OperatorProcess, name: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-const holder = async () => (await kube.get(`/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/${LEASE}`))?.spec?.holderIdentity;
+const holder = async () => (await env.kube.get(`/apis/coordination.k8s.io/v1/namespaces/${env.ns}/leases/${LEASE}`))?.spec?.holderIdentity;
 
 async function readyFor(name: string) {
   return eventually(`Schedule ${name} to be Ready`, async () => {
-    const s = await kube.get(schedulesPath(ns.name, name));
+    const s = await env.kube.get(schedulesPath(env.ns, name));
     return readyCondition(s)?.status === 'True' ? s : undefined;
   }, 30_000);
 }
@@ -63,7 +55,7 @@ describe('leader election with two replicas', () => {
     expect(await metric(a, 'leader_election_master_status')).toBe(1);
     expect(await metric(b, 'leader_election_master_status')).toBe(0);
 
-    await kube.apply(schedulesPath(ns.name, 'first'), scheduleManifest(ns.name, 'first', { schedule: '0 4 * * *' }));
+    await env.kube.apply(schedulesPath(env.ns, 'first'), scheduleManifest(env.ns, 'first', { schedule: '0 4 * * *' }));
     await readyFor('first');
     await new Promise((r) => setTimeout(r, 6000)); // a resync period passes on both
     expect(await metric(a, 'schedule_operator_api_writes_total')).toBeGreaterThan(0);
@@ -80,7 +72,7 @@ describe('leader election with two replicas', () => {
     console.log(`takeover after SIGTERM of the leader: ${takeoverMs} ms`);
     expect(takeoverMs).toBeLessThan(10_000);
 
-    await kube.apply(schedulesPath(ns.name, 'second'), scheduleManifest(ns.name, 'second', { schedule: '0 5 * * *' }));
+    await env.kube.apply(schedulesPath(env.ns, 'second'), scheduleManifest(env.ns, 'second', { schedule: '0 5 * * *' }));
     const second = await readyFor('second');
     expect(second.status.observedGeneration).toBe(1);
     expect(await metric(b, 'schedule_operator_api_writes_total')).toBeGreaterThan(0);
@@ -90,10 +82,10 @@ describe('leader election with two replicas', () => {
   it('exits 1, leaving the Lease alone, when another holder takes it and it cannot renew within the renew deadline', async () => {
     const id = 'short-lease';
     const op = await startOperator({
-      kubeconfig,
+      kubeconfig: env.kubeconfig,
       args: [
-        `--watch-namespaces=${ns.name}`,
-        `--leader-election-namespace=${ns.name}`,
+        `--watch-namespaces=${env.ns}`,
+        `--leader-election-namespace=${env.ns}`,
         `--leader-election-id=${id}`,
         '--leader-election-lease-duration=4s',
         '--leader-election-renew-deadline=3s',
@@ -103,14 +95,14 @@ describe('leader election with two replicas', () => {
     });
     operators.push(op);
     await op.waitReady();
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/${id}`;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${env.ns}/leases/${id}`;
     const held = await eventually('operator-c to hold the Lease', async () => {
-      const l = await kube.get(path);
+      const l = await env.kube.get(path);
       return l?.spec?.holderIdentity === 'operator-c' ? l : undefined;
     });
     // Another process takes the Lease (as one with a skewed view of expiry might).
     const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-    await kube.rest.request('PUT', path, { body: { ...held, spec: { ...held.spec, holderIdentity: 'intruder', acquireTime: now, renewTime: now } } });
+    await env.kube.rest.request('PUT', path, { body: { ...held, spec: { ...held.spec, holderIdentity: 'intruder', acquireTime: now, renewTime: now } } });
     const lostAt = Date.now();
     const code = await new Promise<number | null>((resolve) => op.child.on('exit', (c) => resolve(c)));
     const afterMs = Date.now() - lostAt;
@@ -118,6 +110,6 @@ describe('leader election with two replicas', () => {
     expect(code).toBe(1);
     expect(afterMs).toBeLessThan(10_000);
     expect(op.logs.some((l) => l.includes('lost the Lease'))).toBe(true);
-    expect((await kube.get(path)).spec.holderIdentity).toBe('intruder'); // it did not release what it no longer held
+    expect((await env.kube.get(path)).spec.holderIdentity).toBe('intruder'); // it did not release what it no longer held
   });
 });

@@ -82,6 +82,27 @@ export class JobWatch {
 export const applySchedule = (kube: TestKube, ns: string, name: string, spec: Record<string, unknown>, opts: { fail?: boolean } = {}) =>
   kube.apply(schedulesPath(ns, name), scheduleManifest(ns, name, { schedule: '0 0 1 1 *', ...spec }, opts));
 
+/**
+ * jobFromCronJob builds the Job that `kubectl create job --from=cronjob/<name>` makes from a CronJob: its
+ * template, labels and a controller owner reference, marked manual by the instantiate annotation
+ * (`manual: false` leaves that out); `podSpec` overrides fields of the pod spec.
+ */
+export function jobFromCronJob(cj: any, jobName: string, opts: { manual?: boolean; podSpec?: Record<string, unknown> } = {}): any {
+  const spec = structuredClone(cj.spec.jobTemplate.spec);
+  if (opts.podSpec) Object.assign(spec.template.spec, opts.podSpec);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName,
+      labels: cj.spec.jobTemplate.metadata.labels,
+      ...((opts.manual ?? true) ? { annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' } } : {}),
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata.name, uid: cj.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec,
+  };
+}
+
 /** requestRun sets the run-now annotation, as `schedule-operator run` does. */
 export const requestRun = (kube: TestKube, ns: string, name: string, token: string) =>
   kube.patch(schedulesPath(ns, name), { metadata: { annotations: { 'schedule-operator.io/run-requested-at': token } } });

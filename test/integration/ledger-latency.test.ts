@@ -3,51 +3,37 @@
 // status.runs count it. Also the API writes the operator made per finished run.
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKubeconfig, createNamespace, installCrd } from '../support/env.js';
-import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
-import { startOperator, type OperatorProcess } from '../support/operator.js';
-import { applySchedule, deleteSchedule, expectNoJobsLeft, installLedgerPolicy, JobWatch, requestRun } from './ledger-helpers.js';
+import { useOperatorNamespace } from '../support/harness.js';
+import { eventually, schedulesPath } from '../support/kube.js';
+import { applySchedule, deleteSchedule, expectNoJobsLeft, JobWatch, requestRun } from './ledger-helpers.js';
 
 const N = 100;
-let kubeconfig: string;
-let kube: TestKube;
-let ns: { name: string; remove: () => Promise<void> };
-let operator: OperatorProcess;
-let removePolicy: () => Promise<void>;
+const env = useOperatorNamespace('latency', { ledgerPolicy: true, resyncPeriod: '10m', env: { LOG_LEVEL: 'info' }, startOperator: false });
 let jobs: JobWatch;
 const finishedAt = new Map<string, number>(); // schedule -> when its Job was seen finished
 const countedAt = new Map<string, number>(); // schedule -> when its status was seen counting it
 let abortSchedules: AbortController | undefined;
 
 beforeAll(async () => {
-  kubeconfig = clusterKubeconfig();
-  kube = testKube(kubeconfig);
-  await installCrd(kube);
-  ns = await createNamespace(kube, 'latency');
-  removePolicy = await installLedgerPolicy(kube, ns.name);
-  jobs = new JobWatch(kubeconfig, ns.name, (_uid, job) => {
+  jobs = new JobWatch(env.kubeconfig, env.ns, (_uid, job) => {
     if (job.result && !finishedAt.has(job.schedule)) finishedAt.set(job.schedule, Date.now());
   });
   await jobs.start();
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  abortSchedules = await new Watch(kc).watch(schedulesPath(ns.name), {}, (_phase, s: any) => {
+  kc.loadFromFile(env.kubeconfig);
+  abortSchedules = await new Watch(kc).watch(schedulesPath(env.ns), {}, (_phase, s: any) => {
     if ((s?.status?.runs?.total ?? 0) >= 1 && !countedAt.has(s.metadata.name)) countedAt.set(s.metadata.name, Date.now());
   }, () => undefined);
-  operator = await startOperator({ kubeconfig, args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--resync-period=10m'], env: { LOG_LEVEL: 'info' } });
-  await operator.waitReady();
+  await env.start();
 });
 
 afterAll(async () => {
   abortSchedules?.abort();
   jobs?.stop();
-  await operator?.stop();
-  await removePolicy?.();
-  await ns?.remove();
 });
 
 async function writes(): Promise<Record<string, number>> {
-  const text = await (await fetch(operator.metricsUrl)).text();
+  const text = await (await fetch(env.operator!.metricsUrl)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = line.match(/^schedule_operator_api_writes_total\{(.*)\} (\S+)$/);
@@ -64,13 +50,13 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 describe('ledger latency', () => {
   it(`records ${N} runs finishing together, each within seconds of its Job finishing`, async () => {
     const names = Array.from({ length: N }, (_, i) => `lat-${String(i).padStart(3, '0')}`);
-    await Promise.all(names.map((name) => applySchedule(kube, ns.name, name, { successfulJobsHistoryLimit: 1 })));
+    await Promise.all(names.map((name) => applySchedule(env.kube, env.ns, name, { successfulJobsHistoryLimit: 1 })));
     await eventually(`${N} Schedules Ready`, async () => {
-      const list = await kube.get(schedulesPath(ns.name));
+      const list = await env.kube.get(schedulesPath(env.ns));
       return list.items.filter((s: any) => s.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === N;
     }, 120_000, 500);
     const before = await writes();
-    await Promise.all(names.map((name) => requestRun(kube, ns.name, name, 'go')));
+    await Promise.all(names.map((name) => requestRun(env.kube, env.ns, name, 'go')));
     await eventually(`all ${N} runs counted`, async () => countedAt.size === N && finishedAt.size === N, 180_000, 250);
     await new Promise((r) => setTimeout(r, 2000));
     const after = await writes();
@@ -80,13 +66,13 @@ describe('ledger latency', () => {
       `ledger latency, ${N} runs finishing together: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${Math.max(...latencies)} ms; ` +
         `writes per run: ${Object.entries(delta).map(([k, v]) => `${k} ${((v as number) / N).toFixed(2)}`).join(', ')}`,
     );
-    for (const name of names) expect((await kube.get(schedulesPath(ns.name, name))).status.runs.total).toBe(1);
+    for (const name of names) expect((await env.kube.get(schedulesPath(env.ns, name))).status.runs.total).toBe(1);
     expect(pct(latencies, 99)).toBeLessThan(30_000);
   });
 
   it('leaves no Job behind when the Schedules are deleted', async () => {
-    const list = await kube.get(schedulesPath(ns.name));
-    await Promise.all(list.items.map((s: any) => deleteSchedule(kube, ns.name, s.metadata.name)));
-    await expectNoJobsLeft(kube, ns.name, 120_000);
+    const list = await env.kube.get(schedulesPath(env.ns));
+    await Promise.all(list.items.map((s: any) => deleteSchedule(env.kube, env.ns, s.metadata.name)));
+    await expectNoJobsLeft(env.kube, env.ns, 120_000);
   });
 });

@@ -3,17 +3,16 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKubeconfig, createNamespace, installCrd } from '../support/env.js';
-import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
-import { startOperator, type OperatorProcess } from '../support/operator.js';
-import { applySchedule, deleteSchedule, expectNoJobsLeft, installLedgerPolicy, JobWatch, requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
+import { useOperatorNamespace } from '../support/harness.js';
+import { eventually, schedulesPath } from '../support/kube.js';
+import { applySchedule, deleteSchedule, expectNoJobsLeft, JobWatch, requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
 
 const KEY = 'integration-signing-key';
-let kubeconfig: string;
-let kube: TestKube;
-let ns: { name: string; remove: () => Promise<void> };
-let operator: OperatorProcess;
-let removePolicy: () => Promise<void>;
+const env = useOperatorNamespace('notify', {
+  ledgerPolicy: true,
+  env: { ALLOW_PRIVATE_CALLBACK_TARGETS: 'true', LOG_LEVEL: 'info' },
+  startOperator: false,
+});
 let watch: JobWatch;
 const servers: Server[] = [];
 
@@ -48,40 +47,27 @@ async function receiver(answers: number[]): Promise<{ url: string; got: Delivery
 }
 
 beforeAll(async () => {
-  kubeconfig = clusterKubeconfig();
-  kube = testKube(kubeconfig);
-  await installCrd(kube);
-  ns = await createNamespace(kube, 'notify');
-  removePolicy = await installLedgerPolicy(kube, ns.name);
-  await kube.create(`/api/v1/namespaces/${ns.name}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { key: KEY } });
-  watch = new JobWatch(kubeconfig, ns.name);
+  await env.kube.create(`/api/v1/namespaces/${env.ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { key: KEY } });
+  watch = new JobWatch(env.kubeconfig, env.ns);
   await watch.start();
-  operator = await startOperator({
-    kubeconfig,
-    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--resync-period=5s'],
-    env: { ALLOW_PRIVATE_CALLBACK_TARGETS: 'true', LOG_LEVEL: 'info' },
-  });
-  await operator.waitReady();
+  await env.start();
 });
 
 afterAll(async () => {
   watch?.stop();
   for (const s of servers) s.closeAllConnections();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  await operator?.stop();
-  await removePolicy?.();
-  await ns?.remove();
 });
 
 const notify = (url: string) => ({ notify: { url, secretRef: { name: 'hook', key: 'key' } } });
 
 async function runs(name: string, n: number, fail: (i: number) => boolean = () => false, spec: Record<string, unknown> = {}): Promise<void> {
   for (let i = 1; i <= n; i++) {
-    await applySchedule(kube, ns.name, name, spec, { fail: fail(i) });
-    await waitReady(kube, ns.name, name);
-    await requestRun(kube, ns.name, name, `${name}-${i}`);
-    await waitHandled(kube, ns.name, name, `${name}-${i}`);
-    await waitCounted(kube, ns.name, name, i);
+    await applySchedule(env.kube, env.ns, name, spec, { fail: fail(i) });
+    await waitReady(env.kube, env.ns, name);
+    await requestRun(env.kube, env.ns, name, `${name}-${i}`);
+    await waitHandled(env.kube, env.ns, name, `${name}-${i}`);
+    await waitCounted(env.kube, env.ns, name, i);
   }
 }
 
@@ -90,7 +76,7 @@ describe('completion callbacks', () => {
     const r = await receiver([200]);
     await runs('signed', 4, (i) => i % 2 === 0, notify(r.url));
     const s = await eventually('every callback delivered', async () => {
-      const s = await kube.get(schedulesPath(ns.name, 'signed'));
+      const s = await env.kube.get(schedulesPath(env.ns, 'signed'));
       return r.got.length >= 4 && !s.status.notify?.pending ? s : undefined;
     }, 30_000);
     await new Promise((x) => setTimeout(x, 3000)); // nothing more arrives later
@@ -98,7 +84,7 @@ describe('completion callbacks', () => {
     expect(r.got.map((d) => d.id).sort()).toEqual(uids.sort());
     expect(r.got.every((d) => d.valid)).toBe(true);
     expect(r.got.map((d) => d.result).sort()).toEqual(['Failed', 'Failed', 'Succeeded', 'Succeeded']);
-    expect(r.got[0]!.body).toMatchObject({ specversion: '1.0', type: 'io.schedule-operator.run.finished', data: { schedule: 'signed', namespace: ns.name, trigger: 'Manual' } });
+    expect(r.got[0]!.body).toMatchObject({ specversion: '1.0', type: 'io.schedule-operator.run.finished', data: { schedule: 'signed', namespace: env.ns, trigger: 'Manual' } });
     expect(typeof r.got[0]!.body.data.durationSeconds).toBe('number');
     expect(s.status.notify.lastDeliveredJobUID).toBeDefined();
   });
@@ -110,7 +96,7 @@ describe('completion callbacks', () => {
     expect(r.attempts()).toBe(3);
     expect(r.got[0]!.valid).toBe(true);
     await eventually('pending cleared and lastError gone', async () => {
-      const s = await kube.get(schedulesPath(ns.name, 'retried'));
+      const s = await env.kube.get(schedulesPath(env.ns, 'retried'));
       return !s.status.notify?.pending && !s.status.notify?.lastError;
     }, 15_000);
   });
@@ -125,13 +111,13 @@ describe('completion callbacks', () => {
     const elapsed = Date.now() - started;
     console.log(`fast Schedule: 2 runs counted and delivered in ${elapsed} ms while another receiver hangs`);
     expect(elapsed).toBeLessThan(20_000);
-    const h = await kube.get(schedulesPath(ns.name, 'hung'));
+    const h = await env.kube.get(schedulesPath(env.ns, 'hung'));
     expect(h.status.runs.total).toBe(1);
     expect(h.status.notify.pending).toHaveLength(1); // still owed, not lost
   });
 
   it('leaves no Job behind when the Schedules are deleted', async () => {
-    for (const name of ['signed', 'retried', 'hung', 'fast']) await deleteSchedule(kube, ns.name, name);
-    await expectNoJobsLeft(kube, ns.name);
+    for (const name of ['signed', 'retried', 'hung', 'fast']) await deleteSchedule(env.kube, env.ns, name);
+    await expectNoJobsLeft(env.kube, env.ns);
   });
 });

@@ -1,36 +1,17 @@
 // The operator against the real control plane: Schedules in, CronJobs and honest status out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterKubeconfig, createNamespace, installCrd, readyCondition, scheduleManifest } from '../support/env.js';
-import { cronJobsPath, eventually, jobsPath, schedulesPath, testKube, type TestKube } from '../support/kube.js';
-import { startOperator, type OperatorProcess } from '../support/operator.js';
+import { describe, expect, it } from 'vitest';
+import { readyCondition, scheduleManifest } from '../support/env.js';
+import { useOperatorNamespace } from '../support/harness.js';
+import { cronJobsPath, eventually, jobsPath, schedulesPath } from '../support/kube.js';
 
-let kube: TestKube;
-let ns: { name: string; remove: () => Promise<void> };
-let operator: OperatorProcess;
-
-beforeAll(async () => {
-  const kubeconfig = clusterKubeconfig();
-  kube = testKube(kubeconfig);
-  await installCrd(kube);
-  ns = await createNamespace(kube, 'operator');
-  operator = await startOperator({
-    kubeconfig,
-    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, '--resync-period=5s'],
-  });
-  await operator.waitReady();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await ns?.remove();
-});
+const env = useOperatorNamespace('operator');
 
 const apply = (name: string, spec: Record<string, unknown>, opts: { fail?: boolean } = {}) =>
-  kube.apply(schedulesPath(ns.name, name), scheduleManifest(ns.name, name, spec, opts));
+  env.kube.apply(schedulesPath(env.ns, name), scheduleManifest(env.ns, name, spec, opts));
 
 async function readySchedule(name: string, generation?: number) {
   return eventually(`Schedule ${name} to be Ready${generation ? ` at generation ${generation}` : ''}`, async () => {
-    const s = await kube.get(schedulesPath(ns.name, name));
+    const s = await env.kube.get(schedulesPath(env.ns, name));
     const ready = readyCondition(s);
     const observed = generation === undefined || s?.status?.observedGeneration === generation;
     return ready?.status === 'True' && observed ? s : undefined;
@@ -38,7 +19,7 @@ async function readySchedule(name: string, generation?: number) {
 }
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(operator.metricsUrl)).text();
+  const text = await (await fetch(env.operator!.metricsUrl)).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith(name) && !l.startsWith('#'))
@@ -51,7 +32,7 @@ describe('a Schedule reconciled by the operator', () => {
     await apply('nightly', { schedule: '30 2 * * *', timeZone: 'Europe/Berlin' });
     const s = await readySchedule('nightly');
     console.log(`apply → Ready: ${Date.now() - started} ms`);
-    const cj = await kube.get(cronJobsPath(ns.name, 'nightly'));
+    const cj = await env.kube.get(cronJobsPath(env.ns, 'nightly'));
     expect(cj.spec).toMatchObject({ schedule: '30 2 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', suspend: false });
     expect(cj.spec.jobTemplate.metadata.labels['schedule-operator.io/schedule']).toBe('nightly');
     expect(cj.metadata.ownerReferences).toEqual([
@@ -70,23 +51,23 @@ describe('a Schedule reconciled by the operator', () => {
     await apply('edited', { preset: { frequency: 'weekdays', at: '18:45' }, timeZone: 'America/New_York' });
     const s = await readySchedule('edited', 2);
     expect(s.status.effectiveSchedule).toBe('45 18 * * 1-5');
-    const cj = await kube.get(cronJobsPath(ns.name, 'edited'));
+    const cj = await env.kube.get(cronJobsPath(env.ns, 'edited'));
     expect(cj.spec).toMatchObject({ schedule: '45 18 * * 1-5', timeZone: 'America/New_York' });
   });
 
   it('recreates the CronJob when someone deletes it, and reverts an edit to it', async () => {
     await apply('restored', { interval: '15m' });
     const first = await readySchedule('restored');
-    const before = await kube.get(cronJobsPath(ns.name, 'restored'));
-    await kube.remove(cronJobsPath(ns.name, 'restored'));
+    const before = await env.kube.get(cronJobsPath(env.ns, 'restored'));
+    await env.kube.remove(cronJobsPath(env.ns, 'restored'));
     const recreated = await eventually('the CronJob to be recreated', async () => {
-      const cj = await kube.get(cronJobsPath(ns.name, 'restored'));
+      const cj = await env.kube.get(cronJobsPath(env.ns, 'restored'));
       return cj && cj.metadata.uid !== before.metadata.uid ? cj : undefined;
     });
     expect(recreated.spec.schedule).toBe('*/15 * * * *');
-    await kube.patch(cronJobsPath(ns.name, 'restored'), { spec: { concurrencyPolicy: 'Allow', schedule: '1 1 1 1 *' } });
+    await env.kube.patch(cronJobsPath(env.ns, 'restored'), { spec: { concurrencyPolicy: 'Allow', schedule: '1 1 1 1 *' } });
     const reverted = await eventually('the edit to be reverted', async () => {
-      const cj = await kube.get(cronJobsPath(ns.name, 'restored'));
+      const cj = await env.kube.get(cronJobsPath(env.ns, 'restored'));
       return cj?.spec.concurrencyPolicy === 'Forbid' && cj.spec.schedule === '*/15 * * * *' ? cj : undefined;
     });
     expect(reverted.metadata.ownerReferences[0].uid).toBe(first.metadata.uid);
@@ -95,14 +76,14 @@ describe('a Schedule reconciled by the operator', () => {
   it('reports Ready=False InvalidSpec with a message naming the field, and leaves no CronJob', async () => {
     await apply('broken', { schedule: '0 0 31 2 *' });
     const s = await eventually('InvalidSpec', async () => {
-      const got = await kube.get(schedulesPath(ns.name, 'broken'));
+      const got = await env.kube.get(schedulesPath(env.ns, 'broken'));
       return readyCondition(got)?.reason === 'InvalidSpec' ? got : undefined;
     });
     const ready = readyCondition(s);
     expect(ready.status).toBe('False');
     expect(ready.message).toContain('spec.schedule');
-    expect(await kube.get(cronJobsPath(ns.name, 'broken'))).toBeUndefined();
-    const events = await kube.get(`/api/v1/namespaces/${ns.name}/events?fieldSelector=involvedObject.name%3Dbroken`);
+    expect(await env.kube.get(cronJobsPath(env.ns, 'broken'))).toBeUndefined();
+    const events = await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name%3Dbroken`);
     expect(events.items.map((e: any) => e.reason)).toContain('InvalidSpec');
   });
 
@@ -111,11 +92,11 @@ describe('a Schedule reconciled by the operator', () => {
     await readySchedule('regressed', 1);
     await apply('regressed', { schedule: '5 4 * * *', timeZone: 'asia/tokyo' });
     const s = await eventually('InvalidSpec at generation 2', async () => {
-      const got = await kube.get(schedulesPath(ns.name, 'regressed'));
+      const got = await env.kube.get(schedulesPath(env.ns, 'regressed'));
       return readyCondition(got)?.reason === 'InvalidSpec' && got.status.observedGeneration === 2 ? got : undefined;
     });
     expect(readyCondition(s).message).toContain('spec.timeZone');
-    const cj = await kube.get(cronJobsPath(ns.name, 'regressed'));
+    const cj = await env.kube.get(cronJobsPath(env.ns, 'regressed'));
     expect(cj.spec.timeZone).toBe('Asia/Tokyo');
     expect(s.status.effectiveSchedule).toBe('5 4 * * *');
   });
@@ -140,14 +121,14 @@ describe('runs read back from Jobs', () => {
     await apply('every-minute', { schedule: '* * * * *' });
     await apply('failing', { schedule: '* * * * *' }, { fail: true });
     const ok = await eventually('a successful run', async () => {
-      const s = await kube.get(schedulesPath(ns.name, 'every-minute'));
+      const s = await env.kube.get(schedulesPath(env.ns, 'every-minute'));
       return s?.status?.lastSuccessfulTime && s.status.lastRun?.result === 'Succeeded' ? s : undefined;
     }, 150_000, 1000);
     expect(ok.status.lastRun).toMatchObject({ trigger: 'Scheduled', result: 'Succeeded' });
     expect(ok.status.lastRun.jobName).toMatch(/^every-minute-\d+$/);
     expect(ok.status.lastScheduleTime).toBeTruthy();
     const failed = await eventually('a failed run', async () => {
-      const s = await kube.get(schedulesPath(ns.name, 'failing'));
+      const s = await env.kube.get(schedulesPath(env.ns, 'failing'));
       return s?.status?.lastFailureTime && s.status.lastRun?.result === 'Failed' ? s : undefined;
     }, 150_000, 1000);
     expect(failed.status.lastRun.reason).toBeTruthy();
@@ -155,12 +136,12 @@ describe('runs read back from Jobs', () => {
   });
 
   it('garbage-collects the CronJob and its Jobs when the Schedule is deleted', async () => {
-    const jobs = await kube.get(`${jobsPath(ns.name)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
+    const jobs = await env.kube.get(`${jobsPath(env.ns)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
     expect(jobs.items.length).toBeGreaterThan(0);
-    await kube.remove(schedulesPath(ns.name, 'every-minute'), 'Background');
+    await env.kube.remove(schedulesPath(env.ns, 'every-minute'), 'Background');
     await eventually('the CronJob and Jobs to be garbage-collected', async () => {
-      const cj = await kube.get(cronJobsPath(ns.name, 'every-minute'));
-      const left = await kube.get(`${jobsPath(ns.name)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
+      const cj = await env.kube.get(cronJobsPath(env.ns, 'every-minute'));
+      const left = await env.kube.get(`${jobsPath(env.ns)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
       return !cj && left.items.length === 0;
     }, 60_000);
   });
