@@ -50,6 +50,8 @@ interface KeyState {
   target: NotifyTarget;
   queue: Run[];
   delivered: Map<string, string>;
+  /** recorded: delivered and written out of status.notify.pending; ignored while a stale cache still lists them. */
+  recorded: Set<string>;
   lastError: string | undefined;
   running: boolean;
   attempt: number;
@@ -79,19 +81,25 @@ export class Notifier {
 
   /** sync makes the deliveries for a Schedule match its pending runs (nothing pending: forget the Schedule). */
   sync(key: string, target: NotifyTarget | undefined, pending: Run[]): void {
+    const known = this.keys.get(key);
+    if (known) {
+      // The cache has caught up with the status write once a recorded run is no longer listed.
+      const listed = new Set(pending.map(uidOf));
+      for (const uid of known.recorded) if (!listed.has(uid)) known.recorded.delete(uid);
+    }
     if (!target || pending.length === 0) {
-      const st = this.keys.get(key);
-      if (st && !st.running && st.delivered.size === 0) this.drop(key);
+      const st = known;
+      if (st && !st.running && st.delivered.size === 0 && st.recorded.size === 0) this.drop(key);
       if (st) st.queue = [];
       return;
     }
     let st = this.keys.get(key);
     if (!st) {
-      st = { target, queue: [], delivered: new Map(), lastError: undefined, running: false, attempt: 0, timer: undefined };
+      st = { target, queue: [], delivered: new Map(), recorded: new Set(), lastError: undefined, running: false, attempt: 0, timer: undefined };
       this.keys.set(key, st);
     }
     st.target = target;
-    st.queue = pending.filter((r) => !st!.delivered.has(uidOf(r)));
+    st.queue = pending.filter((r) => !st!.delivered.has(uidOf(r)) && !st!.recorded.has(uidOf(r)));
     if (!st.running && !st.timer) void this.run(key);
   }
 
@@ -106,12 +114,17 @@ export class Notifier {
     };
   }
 
-  /** forget drops delivered runs once status no longer lists them as pending. */
+  /**
+   * forget is called after the status write that took delivered runs out of status.notify.pending. They are
+   * kept as `recorded` until a sync no longer lists them, so a pass on a cache that has not seen that write
+   * yet does not deliver them a second time.
+   */
   forget(key: string, uids: string[]): void {
     const st = this.keys.get(key);
     if (!st) return;
-    for (const uid of uids) st.delivered.delete(uid);
-    if (!st.running && !st.timer && st.queue.length === 0 && st.delivered.size === 0) this.keys.delete(key);
+    for (const uid of uids) {
+      if (st.delivered.delete(uid)) st.recorded.add(uid);
+    }
   }
 
   /** drop stops everything for a Schedule (deleted, or notify removed). */

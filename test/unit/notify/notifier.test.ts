@@ -153,6 +153,21 @@ describe('callback delivery', () => {
     n.forget('k', ['uid-1']);
     expect(n.report('k')).toEqual({ delivered: [], lastError: undefined, busy: false });
   });
+
+  it('does not deliver again when a pass on a stale cache still lists a run the reconciler forgot (CI regression: one duplicate delivery)', async () => {
+    const r = await receiver([200, 200]);
+    const n = notifier();
+    const target = { namespace: 'team-a', name: 'nightly', notify: { url: r.url } };
+    n.sync('k', target, [run(1)]);
+    await until(() => n.report('k').delivered.length === 1);
+    n.forget('k', ['uid-1']); // status written without uid-1 ...
+    n.sync('k', target, [run(1)]); // ... but this pass read the status from before that write
+    await new Promise((x) => setTimeout(x, 100));
+    expect(r.got).toHaveLength(1);
+    n.sync('k', target, []); // the cache caught up
+    n.sync('k', target, [run(1)]); // a later listing of the same uid is a new fact: delivered again (at-least-once)
+    await until(() => r.got.length === 2);
+  });
 });
 
 describe('callback targets', () => {
