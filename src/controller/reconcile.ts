@@ -280,7 +280,8 @@ function callbacks(state: ReconcileState, deps: ReconcileDeps): void {
   if (!deps.notifier) return;
   const { metadata } = state.observed.schedule;
   const spec = state.validation?.ok ? state.validation.spec.notify : undefined;
-  deps.notifier.sync(`${metadata.namespace}/${metadata.name}`, spec ? { namespace: metadata.namespace, name: metadata.name, notify: spec } : undefined, state.status?.notify?.pending ?? []);
+  const target = spec ? { namespace: metadata.namespace, name: metadata.name, notify: spec } : undefined;
+  deps.notifier.sync(`${metadata.namespace}/${metadata.name}`, target, state.status?.notify?.pending ?? [], state.observed.schedule.status?.notify?.pending ?? []);
 }
 
 // 8. requeue --------------------------------------------------------------------------------------

@@ -79,12 +79,15 @@ export class Notifier {
     this.lookup = opts.lookup ?? defaultLookup;
   }
 
-  /** sync makes the deliveries for a Schedule match its pending runs (nothing pending: forget the Schedule). */
-  sync(key: string, target: NotifyTarget | undefined, pending: Run[]): void {
+  /**
+   * sync makes the deliveries for a Schedule match its pending runs (nothing pending: forget the Schedule).
+   * `cachedPending` is status.notify.pending as the cache holds it: a recorded run it no longer lists means
+   * the cache has seen the status write that recorded it, so the run need not be remembered any longer.
+   */
+  sync(key: string, target: NotifyTarget | undefined, pending: Run[], cachedPending: Run[] = pending): void {
     const known = this.keys.get(key);
     if (known) {
-      // The cache has caught up with the status write once a recorded run is no longer listed.
-      const listed = new Set(pending.map(uidOf));
+      const listed = new Set(cachedPending.map(uidOf));
       for (const uid of known.recorded) if (!listed.has(uid)) known.recorded.delete(uid);
     }
     if (!target || pending.length === 0) {
