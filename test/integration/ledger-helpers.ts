@@ -1,8 +1,7 @@
 // Helpers for the ledger, run-now and callback integration tests: the truth about Jobs (from a watch,
-// independent of the operator), run requests, and the admission policy that gives Jobs the finalizer.
+// independent of the operator) and run requests. The finalizer admission policy is installed by test/support/env.ts.
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import { ledgerFinalizerPolicy } from '../../src/schedule/ledger-policy.js';
 import { scheduleManifest } from '../support/env.js';
 import { eventually, jobsPath, schedulesPath, type TestKube } from '../support/kube.js';
 
@@ -136,18 +135,6 @@ export async function deleteSchedule(kube: TestKube, ns: string, name: string): 
   await kube.rest.request('DELETE', schedulesPath(ns, name)).catch((err) => {
     if (err?.statusCode !== 404) throw err;
   });
-}
-
-/** installLedgerPolicy installs the finalizer admission policy for one namespace (as the chart does cluster-wide). */
-export async function installLedgerPolicy(kube: TestKube, ns: string): Promise<() => Promise<void>> {
-  const name = `ledger-finalizer-${ns}`;
-  const [policy, binding] = ledgerFinalizerPolicy({ name, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
-  await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`, policy, 'schedule-operator-tests');
-  await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`, binding, 'schedule-operator-tests');
-  return async () => {
-    await kube.rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`).catch(() => undefined);
-    await kube.rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`).catch(() => undefined);
-  };
 }
 
 /** expectNoLedgerFinalizers: after the Schedules are deleted nothing of ours holds a Job. */

@@ -83,8 +83,13 @@ describe('a Schedule reconciled by the operator', () => {
     expect(ready.status).toBe('False');
     expect(ready.message).toContain('spec.schedule');
     expect(await env.kube.get(cronJobsPath(env.ns, 'broken'))).toBeUndefined();
-    const events = await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name%3Dbroken`);
-    expect(events.items.map((e: any) => e.reason)).toContain('InvalidSpec');
+    // The Event is written just after the status, so it may trail the condition by a moment.
+    const reasons = await eventually('the InvalidSpec Event', async () => {
+      const events = await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name%3Dbroken`);
+      const got: string[] = events.items.map((e: any) => e.reason);
+      return got.includes('InvalidSpec') ? got : undefined;
+    }, 10_000);
+    expect(reasons).toContain('InvalidSpec');
   });
 
   it('keeps the last valid CronJob when an edit makes the spec invalid', async () => {

@@ -16,7 +16,8 @@ import { stringify } from 'yaml';
 import { clusterKubeconfig, createNamespace, installCrd, readyCondition } from '../support/env.js';
 import { cronJobsPath, eventually, jobsPath, schedulesPath, testKube, type TestKube } from '../support/kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator.js';
-import { applySchedule, installLedgerPolicy, requestRun } from './ledger-helpers.js';
+import { installLedgerPolicy } from '../support/env.js';
+import { applySchedule, requestRun } from './ledger-helpers.js';
 import { render } from './chart-helpers.js';
 
 let kube: TestKube;
