@@ -3,7 +3,8 @@
 //   1. validate      the spec, by the one rule book (validateSpec) the webhook and the CLI use too
 //   2. applyCronJob  server-side apply of the desired CronJob, only when it differs from the observed one
 //   3. guardJobs     the ledger finalizer on running Jobs, so none can vanish before it is counted
-//   4. runNow        a new run-now token starts one Job (deterministic name) or is refused while a run is active
+//   4. runNow        a new run-now token starts one Job (deterministic name) or is refused while a run is active;
+//                    running manual Jobs are added to the CronJob's status.active, so its Forbid skips slots meanwhile
 //   5. status        rebuild status from the CronJob and its Jobs, count newly finished Jobs (the ledger,
 //                    docs/ledger.md), record the run request and pending callbacks; write only when it changed
 //   6. releaseJobs   drop the ledger finalizer from Jobs being deleted that the written status records
@@ -24,7 +25,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';
 import { cronJobNeedsApply, desiredCronJob } from '../schedule/desired.js';
 import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished, type LedgerPlan } from '../schedule/ledger.js';
-import { decideRunNow, REASON_RUN_REFUSED, REASON_RUN_STARTED, runRequestStatus } from '../schedule/run-now.js';
+import { decideRunNow, manualRunsToAdopt, REASON_RUN_REFUSED, REASON_RUN_STARTED, runRequestStatus } from '../schedule/run-now.js';
 import { computeStatus } from '../schedule/status.js';
 import { validateSpec, type ValidationResult } from '../schedule/validate.js';
 
@@ -85,6 +86,7 @@ export async function reconcile(observed: Observed, deps: ReconcileDeps): Promis
   if (state.validation?.ok) await applyCronJob(state, deps, log);
   await guardJobs(state, deps);
   await runNow(state, deps, log);
+  await adoptManualRuns(state, deps, log);
   await writeStatus(state, deps, log);
   await releaseJobs(state, deps);
   callbacks(state, deps);
@@ -180,6 +182,20 @@ async function runNow(state: ReconcileState, deps: ReconcileDeps, log: Logger): 
     }
   }
   state.runRequest = runRequestStatus(decision, deps.now());
+}
+
+/**
+ * adoptManualRuns lists running manual Jobs in the CronJob's status.active (see src/schedule/run-now.ts).
+ * Best effort: a failure (e.g. RBAC without cronjobs/status patch) is logged and leaves the rest of the pass alone.
+ */
+async function adoptManualRuns(state: ReconcileState, deps: ReconcileDeps, log: Logger): Promise<void> {
+  const adopt = manualRunsToAdopt(state.cronJob, state.jobs);
+  if (!state.cronJob || adopt.length === 0) return;
+  try {
+    if (await deps.kube.addActiveJobs(state.cronJob, adopt)) state.writes++;
+  } catch (err) {
+    log.warn({ err: (err as Error).message, jobs: adopt.map((j) => j.metadata.name) }, 'could not list manual runs in the CronJob status; scheduled runs may overlap them');
+  }
 }
 
 // 5. status ---------------------------------------------------------------------------------------

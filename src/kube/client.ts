@@ -26,6 +26,12 @@ export interface KubeClient {
   addJobFinalizer(job: ObjectRef, finalizer: string): Promise<void>;
   /** removeJobFinalizer removes a finalizer (strategic merge; a no-op when absent or the Job is gone). */
   removeJobFinalizer(job: ObjectRef, finalizer: string): Promise<void>;
+  /**
+   * addActiveJobs appends Jobs to the CronJob's status.active (a JSON patch that first tests the
+   * resourceVersion, so it never overwrites the CronJob controller's own status update). Returns false when
+   * the CronJob changed or went since it was read: its watch event brings another pass.
+   */
+  addActiveJobs(cronJob: CronJob, jobs: Job[]): Promise<boolean>;
   /** getSecretValue reads one key of a Secret, decoded; undefined when the Secret or the key is missing. */
   getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined>;
 }
@@ -112,6 +118,24 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
         });
       } catch (err) {
         if (err instanceof ApiError && (err.statusCode === 404 || err.statusCode === 409)) return; // gone (or another Job now has the name)
+        throw err;
+      }
+    },
+
+    async addActiveJobs(cronJob, jobs) {
+      const { namespace, name, resourceVersion } = cronJob.metadata;
+      const refs = jobs.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: j.metadata.name, uid: j.metadata.uid, resourceVersion: j.metadata.resourceVersion }));
+      const hasList = (cronJob.status?.active ?? []).length > 0;
+      const ops = [
+        { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
+        ...(hasList ? refs.map((value) => ({ op: 'add', path: '/status/active/-', value })) : [{ op: 'add', path: '/status/active', value: refs }]),
+      ];
+      try {
+        await rest.request('PATCH', `/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}/status`, { body: ops, contentType: 'application/json-patch+json', query: { fieldManager: MANAGER } });
+        return true;
+      } catch (err) {
+        // 409/422: the test failed (the CronJob moved on); 404: it is gone. Either way a watch event follows.
+        if (err instanceof ApiError && [404, 409, 422].includes(err.statusCode)) return false;
         throw err;
       }
     },

@@ -17,6 +17,7 @@ export function countWrites(inner: KubeClient, counter: Counter<'verb' | 'resour
     createJob: counted('create', 'jobs', inner.createJob.bind(inner)),
     addJobFinalizer: counted('patch', 'jobs', inner.addJobFinalizer.bind(inner)),
     removeJobFinalizer: counted('patch', 'jobs', inner.removeJobFinalizer.bind(inner)),
+    addActiveJobs: counted('patch', 'cronjobs/status', inner.addActiveJobs.bind(inner)),
     getJob: inner.getJob.bind(inner),
     getSecretValue: inner.getSecretValue.bind(inner),
   };

@@ -8,10 +8,15 @@
 //   - otherwise                                                -> create the Job `manualJobName(...)`; its name is
 //                                                                 a hash of the Schedule uid and the token, so a
 //                                                                 retry or a restart gets AlreadyExists, never a 2nd run
+//
+// The other direction of no-overlap: the CronJob controller's Forbid check only looks at the CronJob's
+// status.active, which never lists Jobs it did not start. manualRunsToAdopt names the running manual Jobs
+// (run-now, or `kubectl create job --from`) to add there, so the controller itself skips scheduled slots
+// while they run - and takes them out of the list when they finish, as for its own Jobs.
 import { createHash } from 'node:crypto';
 import { ANNOTATION_RUN_REQUESTED_AT, FINALIZER_LEDGER, GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type RunRequest, type Schedule } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
-import { jobResult, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
+import { jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
 
 /** Manual Jobs record the token they were started for. */
 export const ANNOTATION_RUN_REQUEST = `${GROUP}/run-request`;
@@ -68,6 +73,21 @@ export function activeJobNames(cronJob: CronJob | undefined, jobs: Job[]): strin
   const finished = new Set(jobs.filter((j) => jobResult(j) !== undefined || j.metadata.deletionTimestamp).map((j) => j.metadata.name));
   for (const a of cronJob?.status?.active ?? []) if (a.name && !finished.has(a.name)) names.add(a.name);
   return [...names].sort();
+}
+
+/** manualRunsToAdopt: running manual Jobs controlled by the CronJob that its status.active does not list. */
+export function manualRunsToAdopt(cronJob: CronJob | undefined, jobs: Job[]): Job[] {
+  const uid = cronJob?.metadata.uid;
+  if (!uid) return [];
+  const listed = new Set((cronJob.status?.active ?? []).map((a) => a.uid));
+  return jobs.filter(
+    (j) =>
+      jobTrigger(j) === 'Manual' &&
+      jobResult(j) === undefined &&
+      !j.metadata.deletionTimestamp &&
+      !listed.has(j.metadata.uid) &&
+      (j.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true),
+  );
 }
 
 /** manualJobName is `<schedule>-manual-<10 hex of sha256(uid/token)>`, at most 63 characters. */

@@ -1,10 +1,11 @@
 // Run now against the real control plane: a new token starts exactly one Job, the same token nothing,
-// a token while a run is active is refused and says why (status and Event); `schedule-operator run` works.
+// a token while a run is active is refused and says why (status and Event), a running manual Job holds off
+// scheduled runs (the CronJob's own Forbid), `schedule-operator run` works.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useOperatorNamespace } from '../support/harness.js';
-import { eventually, jobsPath, schedulesPath } from '../support/kube.js';
+import { cronJobsPath, eventually, jobsPath, schedulesPath } from '../support/kube.js';
 import { applySchedule, deleteSchedule, expectNoJobsLeft, requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
 
 const env = useOperatorNamespace('run-now', { ledgerPolicy: true, env: { LOG_LEVEL: 'info' } });
@@ -53,6 +54,29 @@ describe('run now', () => {
     expect(events[0].type).toBe('Warning');
   });
 
+  it('keeps the CronJob from starting a scheduled run while a manual run is active (Forbid covers manual runs too)', async () => {
+    // Begin early in a minute, so the manual run is in place before the next slot.
+    const second = new Date().getUTCSeconds();
+    if (second > 30) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+    await applySchedule(env.kube, env.ns, 'overlap', {
+      schedule: '* * * * *',
+      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] } } } },
+    });
+    await waitReady(env.kube, env.ns, 'overlap');
+    await requestRun(env.kube, env.ns, 'overlap', 'manual-1');
+    const manualName = (await waitHandled(env.kube, env.ns, 'overlap', 'manual-1')).status.lastRunRequest.jobName;
+    await eventually('the manual Job in the CronJob\'s status.active', async () => {
+      const cj = await env.kube.get(cronJobsPath(env.ns, 'overlap'));
+      return cj?.status?.active?.some((a: any) => a.name === manualName);
+    }, 15_000);
+    // At the next minute the CronJob controller itself declines the slot.
+    await eventually('JobAlreadyActive from the CronJob controller', async () => {
+      const list = await env.kube.get(`/api/v1/namespaces/${env.ns}/events`);
+      return list.items.some((e: any) => e.reason === 'JobAlreadyActive' && e.involvedObject.kind === 'CronJob' && e.involvedObject.name === 'overlap');
+    }, 90_000, 1000);
+    expect((await jobsOf('overlap')).map((j) => j.metadata.name)).toEqual([manualName]);
+  });
+
   it('`schedule-operator run NAME` sets the annotation and the operator starts the run', async () => {
     await applySchedule(env.kube, env.ns, 'cli', {});
     await waitReady(env.kube, env.ns, 'cli');
@@ -66,7 +90,7 @@ describe('run now', () => {
   });
 
   it('leaves no Job and no finalizer behind when the Schedules are deleted (a running Job included)', async () => {
-    for (const name of ['once', 'busy', 'cli']) await deleteSchedule(env.kube, env.ns, name);
+    for (const name of ['once', 'busy', 'overlap', 'cli']) await deleteSchedule(env.kube, env.ns, name);
     await expectNoJobsLeft(env.kube, env.ns);
   });
 });

@@ -11,7 +11,8 @@ export type Write =
   | { verb: 'event'; kind: 'Event'; name: string; body: EventRecord }
   | { verb: 'create'; kind: 'Job'; name: string; body: Job }
   | { verb: 'addFinalizer'; kind: 'Job'; name: string; body: string }
-  | { verb: 'removeFinalizer'; kind: 'Job'; name: string; body: string };
+  | { verb: 'removeFinalizer'; kind: 'Job'; name: string; body: string }
+  | { verb: 'addActive'; kind: 'CronJob'; name: string; body: string[] };
 
 export class FakeKube implements KubeClient {
   writes: Write[] = [];
@@ -95,6 +96,17 @@ export class FakeKube implements KubeClient {
     if (!job) return;
     job.metadata.finalizers = (job.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     if (job.metadata.deletionTimestamp && job.metadata.finalizers.length === 0) this.jobs.delete(key); // the API server deletes it now
+  }
+
+  async addActiveJobs(cronJob: CronJob, jobs: Job[]): Promise<boolean> {
+    this.maybeFail('addActive');
+    this.writes.push({ verb: 'addActive', kind: 'CronJob', name: cronJob.metadata.name, body: jobs.map((j) => j.metadata.name) });
+    const stored = this.cronJobs.get(`${cronJob.metadata.namespace}/${cronJob.metadata.name}`);
+    if (stored) {
+      const active = stored.status?.active ?? [];
+      stored.status = { ...stored.status, active: [...active, ...jobs.map((j) => ({ name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }))] };
+    }
+    return true;
   }
 
   async getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined> {

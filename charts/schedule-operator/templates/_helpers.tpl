@@ -85,6 +85,10 @@ No wildcards, no delete: owned CronJobs are removed by the garbage collector thr
 - apiGroups: ["batch"]
   resources: ["cronjobs"]
   verbs: ["get", "list", "watch", "create", "patch", "update"]
+# The CronJob's status.active: running manual Jobs are added, so the CronJob controller's Forbid sees them.
+- apiGroups: ["batch"]
+  resources: ["cronjobs/status"]
+  verbs: ["patch"]
 # Jobs: watched for the run ledger; created by run-now; patched/updated to remove the ledger finalizer.
 - apiGroups: ["batch"]
   resources: ["jobs"]

@@ -189,7 +189,9 @@ describe('run now in reconcile', () => {
     const { schedule: base, cronJob } = await settled(schedule());
     const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
     await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
-    expect(kube.verbs()).toEqual([`create Job/${manualJobName('nightly', 'uid-sched-1', TOKEN)}`, 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    const jobName = manualJobName('nightly', 'uid-sched-1', TOKEN);
+    expect(kube.verbs()).toEqual([`create Job/${jobName}`, 'addActive CronJob/nightly', 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    expect(kube.writes[1]!.body).toEqual([jobName]); // the CronJob controller's Forbid now sees the manual run
     const created = kube.writes[0]!.body as Job;
     expect(created.metadata.name).toMatch(/^nightly-manual-[0-9a-f]{10}$/);
     expect(created.metadata.labels).toMatchObject({ 'schedule-operator.io/schedule': 'nightly', 'schedule-operator.io/trigger': 'Manual', 'app.kubernetes.io/managed-by': 'schedule-operator' });
@@ -197,15 +199,26 @@ describe('run now in reconcile', () => {
     expect(created.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'CronJob', uid: cronJob.metadata.uid, controller: true })]);
     expect(created.spec).toEqual(cronJob.spec.jobTemplate.spec);
     expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { token: TOKEN, outcome: 'Started', jobName: created.metadata.name } });
-    expect(kube.writes[2]!.body).toMatchObject({ type: 'Normal', reason: 'RunStarted' });
+    expect(kube.writes[3]!.body).toMatchObject({ type: 'Normal', reason: 'RunStarted' });
 
     expect(lastStatus()?.active).toEqual([{ name: created.metadata.name }]); // in the same write, not one later
 
-    // The same token again (GitOps re-apply), the Job now in the cache: nothing.
+    // The same token again (GitOps re-apply), the Job and the CronJob's active list now in the cache: nothing.
     const handled = { ...s, status: lastStatus()! };
     kube.clear();
-    await reconcile({ schedule: handled, cronJob, jobs: [(await kube.getJob(NS, created.metadata.name))!] }, deps);
+    const cached = structuredClone(kube.cronJobs.get(`${NS}/nightly`)!);
+    expect(cached.status?.active?.map((a) => a.name)).toEqual([jobName]);
+    await reconcile({ schedule: handled, cronJob: cached, jobs: [(await kube.getJob(NS, created.metadata.name))!] }, deps);
     expect(kube.verbs()).toEqual([]);
+  });
+
+  it('still writes status and the Event when the CronJob status cannot take the manual run (e.g. RBAC without cronjobs/status)', async () => {
+    const { schedule: base, cronJob } = await settled(schedule());
+    const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
+    kube.failNext.addActive = apiError(403, 'Forbidden', 'cronjobs.batch "nightly" is forbidden: cannot patch resource "cronjobs/status"');
+    await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
+    expect(kube.verbs()).toEqual([`create Job/${manualJobName('nightly', 'uid-sched-1', TOKEN)}`, 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { outcome: 'Started' } });
   });
 
   it('treats AlreadyExists as done: a retry after a lost status write never starts a second run', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
 import type { CronJob, Job } from '../../../src/kube/types.js';
-import { decideRunNow, manualJobName } from '../../../src/schedule/run-now.js';
+import { decideRunNow, manualJobName, manualRunsToAdopt } from '../../../src/schedule/run-now.js';
 
 const cronJob: CronJob = {
   apiVersion: 'batch/v1',
@@ -58,5 +58,35 @@ describe('manualJobName', () => {
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     expect(manualJobName(`${'a'.repeat(44)}-xyz`, 'u1', 'token')).not.toContain('--');
+  });
+});
+
+describe('manualRunsToAdopt (the CronJob controller\'s Forbid only sees Jobs in its status.active)', () => {
+  const cj = (active: string[] = []): CronJob => ({ ...cronJob, metadata: { ...cronJob.metadata, uid: 'uid-cj' }, status: { active: active.map((n) => ({ name: n, uid: `uid-${n}` })) } });
+  const owned = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cj', controller: true }] };
+  const manual = (job: Job, how: 'label' | 'kubectl' = 'label'): Job => ({
+    ...job,
+    metadata: {
+      ...job.metadata,
+      ...owned,
+      ...(how === 'label' ? { labels: { 'schedule-operator.io/trigger': 'Manual' } } : { annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' } }),
+    },
+  });
+  const names = (jobs: Job[]) => jobs.map((j) => j.metadata.name);
+
+  it.each([
+    ['a running run-now Job not listed', [manual(running('m1'))], [], ['m1']],
+    ['a running `kubectl create job --from` Job not listed', [manual(running('k1'), 'kubectl')], [], ['k1']],
+    ['a manual Job already listed', [manual(running('m1'))], ['m1'], []],
+    ['a finished manual Job', [manual(finished('m1'))], [], []],
+    ['a scheduled Job (the controller lists its own)', [{ ...running('s1'), metadata: { ...running('s1').metadata, ...owned } }], [], []],
+    ['a manual Job another CronJob controls', [{ ...manual(running('m1')), metadata: { ...manual(running('m1')).metadata, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'x', uid: 'uid-other', controller: true }] } }], [], []],
+    ['a manual Job being deleted', [{ ...manual(running('m1')), metadata: { ...manual(running('m1')).metadata, deletionTimestamp: '2026-06-01T00:00:00Z' } }], [], []],
+  ])('%s', (_what, jobs, active, want) => {
+    expect(names(manualRunsToAdopt(cj(active as string[]), jobs as Job[]))).toEqual(want);
+  });
+
+  it('adopts nothing without a CronJob', () => {
+    expect(manualRunsToAdopt(undefined, [manual(running('m1'))])).toEqual([]);
   });
 });
