@@ -3,7 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_RUN_REQUESTED_AT, GROUP, PLURAL, VERSION } from '../api/schedule.js';
 import type { Io } from '../cli.js';
-import { ApiError, restFromKubeConfig } from '../kube/rest.js';
+import { isNotFound, restFromKubeConfig } from '../kube/rest.js';
 
 const USAGE = 'usage: schedule-operator run <name> [-n namespace] [--kubeconfig path]';
 
@@ -44,7 +44,7 @@ export async function runNow(argv: string[], io: Io): Promise<number> {
       contentType: 'application/merge-patch+json',
     });
   } catch (err) {
-    const reason = err instanceof ApiError && err.statusCode === 404 ? `Schedule ${ns}/${name} not found` : (err as Error).message;
+    const reason = isNotFound(err) ? `Schedule ${ns}/${name} not found` : (err as Error).message;
     io.stderr(`schedule-operator run: ${reason}`);
     return 1;
   }

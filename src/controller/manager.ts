@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { GROUP, LABEL_SCHEDULE, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
 import { Informer, MultiCache, type InformerHandlers } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
-import { ApiError } from '../kube/rest.js';
+import { ApiError, isNotFound } from '../kube/rest.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { collectionPath, type KObject, type ListWatch, type ResourceRef } from '../kube/watch.js';
 import type { Metrics } from '../metrics.js';
@@ -54,7 +54,7 @@ export function scheduleChanged(oldS: Schedule, newS: Schedule): boolean {
 
 /** describeListError turns a list/watch failure into what a person should do about it. */
 export function describeListError(resource: ResourceName, path: string, err: unknown): string {
-  if (err instanceof ApiError && err.statusCode === 404 && resource === 'schedules') {
+  if (isNotFound(err) && resource === 'schedules') {
     return 'the Schedule CRD is not installed: run `kubectl apply --server-side -f crds/` (or install the Helm chart); retrying';
   }
   if (err instanceof ApiError && err.statusCode === 403) {

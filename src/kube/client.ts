@@ -1,7 +1,8 @@
 // KubeClient: every write the operator makes, behind one interface (style.md: only src/kube talks to
 // the API server). The reconciler's unit tests use a recording fake of it.
 import { API_VERSION, GROUP, MANAGER, PLURAL, VERSION, type Schedule, type ScheduleStatus } from '../api/schedule.js';
-import { ApiError, type Rest } from './rest.js';
+import { toRfc3339 } from '../schedule/jobs.js';
+import { ApiError, isNotFound, type Rest } from './rest.js';
 import type { CronJob, EventRecord, Job } from './types.js';
 
 export interface ObjectRef {
@@ -62,7 +63,7 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
     },
 
     async recordEvent(ref, event) {
-      const t = now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const t = toRfc3339(now());
       const body = {
         apiVersion: 'v1',
         kind: 'Event',
@@ -90,7 +91,7 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
       try {
         return await rest.request<Job>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
       } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },
@@ -146,7 +147,7 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
         const value = secret.data?.[key];
         return value === undefined ? undefined : Buffer.from(value, 'base64');
       } catch (err) {
-        if (err instanceof ApiError && err.statusCode === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },

@@ -11,6 +11,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { NotifySpec, Run } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
+import { toRfc3339 } from '../schedule/jobs.js';
 import { CONTENT_TYPE, runFinishedEvent, signature, SIGNATURE_HEADER } from './cloudevent.js';
 import { defaultLookup, resolveTarget, TargetError, type Lookup } from './target.js';
 
@@ -162,7 +163,7 @@ export class Notifier {
         if (this.keys.get(key) !== st) return;
         if (error === undefined) {
           st.queue.shift();
-          st.delivered.set(uidOf(run), (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+          st.delivered.set(uidOf(run), toRfc3339(this.opts.now?.() ?? new Date()));
           st.lastError = undefined;
           st.attempt = 0;
           this.opts.log.info({ namespace: st.target.namespace, name: st.target.name, job: run.jobName }, 'callback delivered');
