@@ -5,8 +5,7 @@
 //   - any other error (network, 403, 404 for a missing CRD, 5xx): retry with exponential backoff;
 //   - stop(): nothing restarts afterwards, even if a retry timer or a watch callback was pending.
 import type { Logger } from 'pino';
-import type { Timers } from '../controller/queue.js';
-import { realTimers } from '../controller/queue.js';
+import { backoffDelay, realTimers, type Timers } from '../controller/queue.js';
 import { ApiError } from './rest.js';
 import type { KObject, ListWatch, WatchHandle } from './watch.js';
 
@@ -32,10 +31,11 @@ export interface InformerOptions<T> {
 
 export const isGone = (err: unknown): boolean => err instanceof ApiError && (err.statusCode === 410 || err.reason === 'Expired' || err.reason === 'Gone');
 
-const keyOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const namespaceOf = (o: KObject) => o.metadata.namespace ?? '';
 
 export class Informer<T extends KObject> {
-  private readonly store = new Map<string, T>();
+  /** store: namespace -> name -> object, so a reconcile reads one namespace, not the whole cache. */
+  private readonly store = new Map<string, Map<string, T>>();
   private synced = false;
   private stopped = false;
   private running = false;
@@ -69,12 +69,12 @@ export class Informer<T extends KObject> {
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(`${namespace}/${name}`);
+    return this.store.get(namespace)?.get(name);
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.store.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    if (namespace !== undefined) return [...(this.store.get(namespace)?.values() ?? [])];
+    return [...this.store.values()].flatMap((objects) => [...objects.values()]);
   }
 
   /** consecutiveFailures is how many list/watch attempts in a row have failed (for tests and logs). */
@@ -116,7 +116,7 @@ export class Informer<T extends KObject> {
           continue;
         }
         this.failures++;
-        const delay = Math.min(this.opts.maxDelayMs ?? 30_000, (this.opts.baseDelayMs ?? 500) * 2 ** Math.min(this.failures - 1, 20));
+        const delay = backoffDelay(this.failures, this.opts.baseDelayMs ?? 500, this.opts.maxDelayMs ?? 30_000);
         const message = this.opts.describeError?.(err) ?? (err as Error).message;
         // The first failure in a row is worth an error line; repeats are warnings so a long outage is not a flood.
         log[this.failures === 1 || this.failures % 10 === 0 ? 'error' : 'warn']({ failures: this.failures, retryInMs: delay }, message);
@@ -145,15 +145,13 @@ export class Informer<T extends KObject> {
   private apply(type: string, obj: T): void {
     if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
     if (type === 'BOOKMARK') return;
-    const key = keyOf(obj);
-    const old = this.store.get(key);
     const h = this.opts.handlers;
     if (type === 'DELETED') {
-      this.store.delete(key);
+      const old = this.remove(namespaceOf(obj), obj.metadata.name);
       h?.onDelete?.(old ?? obj);
       return;
     }
-    this.store.set(key, obj);
+    const old = this.put(obj);
     if (old) h?.onUpdate?.(old, obj);
     else h?.onAdd?.(obj);
   }
@@ -161,20 +159,37 @@ export class Informer<T extends KObject> {
   /** replace swaps in a fresh list and reports the difference, as client-go's Replace does. */
   private replace(items: T[]): void {
     const h = this.opts.handlers;
-    const seen = new Set<string>();
+    const seen = new Set<T>();
     for (const obj of items) {
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.store.get(key);
-      this.store.set(key, obj);
+      seen.add(obj);
+      const old = this.put(obj);
       if (!old) h?.onAdd?.(obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) h?.onUpdate?.(old, obj);
     }
-    for (const [key, old] of [...this.store]) {
-      if (seen.has(key)) continue;
-      this.store.delete(key);
+    for (const old of this.list()) {
+      if (seen.has(old)) continue;
+      this.remove(namespaceOf(old), old.metadata.name);
       h?.onDelete?.(old);
     }
+  }
+
+  /** put stores an object and returns the one it replaced. */
+  private put(obj: T): T | undefined {
+    const namespace = namespaceOf(obj);
+    let objects = this.store.get(namespace);
+    if (!objects) this.store.set(namespace, (objects = new Map()));
+    const old = objects.get(obj.metadata.name);
+    objects.set(obj.metadata.name, obj);
+    return old;
+  }
+
+  /** remove drops an object and returns it. */
+  private remove(namespace: string, name: string): T | undefined {
+    const objects = this.store.get(namespace);
+    const old = objects?.get(name);
+    objects?.delete(name);
+    if (objects?.size === 0) this.store.delete(namespace);
+    return old;
   }
 }
 
