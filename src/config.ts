@@ -151,7 +151,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const flag = m[1] as FlagName;
     let value = m[2];
     if (value === undefined) {
-      const isBool = flag === 'leader-elect' || flag === 'per-schedule-metrics' || flag === 'webhook-check-job-permission' || flag === 'allow-private-callback-targets';
+      const isBool = settings[flag].schema === bool;
       const next = argv[i + 1];
       if (isBool && (next === undefined || next.startsWith('-') || !/^(true|false)$/.test(next))) value = 'true';
       else if (next === undefined) return { ok: false, error: `flag --${flag} needs a value (env ${envName(flag)}): ${settings[flag].help}` };

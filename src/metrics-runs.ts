@@ -4,7 +4,7 @@
 // After a restart the counter starts again from zero (a Prometheus counter reset); status.runs is the
 // durable total.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Run } from './api/schedule.js';
+import { RUN_RESULTS, TRIGGERS, type Run } from './api/schedule.js';
 
 export interface RunMetrics {
   /** counted records runs the ledger has just persisted. */
@@ -39,8 +39,8 @@ export function runMetrics(registry: Registry, perSchedule: boolean): RunMetrics
     },
     forget(namespace, schedule) {
       if (!perSchedule) return;
-      for (const trigger of ['Scheduled', 'Manual']) for (const result of ['Succeeded', 'Failed']) total.remove({ namespace, schedule, trigger, result });
-      for (const result of ['Succeeded', 'Failed']) last.remove({ namespace, schedule, result });
+      for (const trigger of TRIGGERS) for (const result of RUN_RESULTS) total.remove({ namespace, schedule, trigger, result });
+      for (const result of RUN_RESULTS) last.remove({ namespace, schedule, result });
     },
   };
 }

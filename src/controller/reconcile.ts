@@ -18,7 +18,7 @@ import { CONDITION_READY, findCondition } from '../api/conditions.js';
 import type { RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { ApiError, isAlreadyExists } from '../kube/rest.js';
+import { isAlreadyExists, isInvalid } from '../kube/rest.js';
 import type { CronJob, Job } from '../kube/types.js';
 import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -125,7 +125,7 @@ async function applyCronJob(state: ReconcileState, deps: ReconcileDeps, log: Log
     }
     log.info({ cronJob: desired.metadata.name, created: !observed }, observed ? 'CronJob updated' : 'CronJob created');
   } catch (err) {
-    if (err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+    if (isInvalid(err)) {
       // The API server refused the CronJob (most often a broken spec.jobTemplate): terminal until the spec changes.
       state.applyError = { reason: ErrorCode.CronJobRejected, message: `the API server rejected the CronJob: ${err.message}; fix spec.jobTemplate` };
       return;
@@ -170,7 +170,7 @@ async function runNow(state: ReconcileState, deps: ReconcileDeps, log: Logger): 
       log.info({ job: decision.job.metadata.name, token: decision.token }, 'run-now Job created');
     } catch (err) {
       if (!isAlreadyExists(err)) {
-        if (err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+        if (isInvalid(err)) {
           state.runRequest = {
             ...runRequestStatus({ action: 'refuse', token: decision.token, reason: ErrorCode.CronJobRejected, message: '' }, deps.now()),
             message: `run request "${decision.token}" refused: the API server rejected the Job: ${err.message}`,

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Timers } from '../controller/queue.js';
 import { realTimers } from '../controller/queue.js';
-import { ApiError, isNotFound, type Rest } from './rest.js';
+import { ApiError, isAlreadyExists, isConflict, isNotFound, type Rest } from './rest.js';
 
 export interface LeaseSpec {
   holderIdentity?: string | null;
@@ -203,7 +203,7 @@ export class LeaderElector {
     try {
       return await this.opts.rest.request<Lease>(method, path, { body, timeoutMs: this.opts.retryPeriodMs * 2 });
     } catch (err) {
-      if (err instanceof ApiError && (err.statusCode === 409 || err.reason === 'AlreadyExists')) return undefined;
+      if (isConflict(err) || isAlreadyExists(err)) return undefined;
       throw err;
     }
   }

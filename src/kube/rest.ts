@@ -20,6 +20,8 @@ export class ApiError extends Error {
 
 export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.statusCode === 404;
 export const isConflict = (err: unknown): boolean => err instanceof ApiError && err.statusCode === 409;
+/** isInvalid: the API server refused the object itself (422 Invalid, 400 BadRequest): retrying the same object cannot help. */
+export const isInvalid = (err: unknown): err is ApiError => err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400);
 export const isAlreadyExists = (err: unknown): boolean => err instanceof ApiError && err.reason === 'AlreadyExists';
 
 export interface RequestOptions {

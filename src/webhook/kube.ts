@@ -1,6 +1,5 @@
 // The webhook's two questions to the API server, over the operator's REST client (src/kube/rest.ts).
-import type { Rest } from '../kube/rest.js';
-import { ApiError } from '../kube/rest.js';
+import { ApiError, isInvalid, type Rest } from '../kube/rest.js';
 import type { CronJob } from '../kube/types.js';
 import type { AccessResult, AdmitDeps, DryRunResult, UserInfo } from './admit.js';
 
@@ -18,7 +17,7 @@ export function webhookKube(rest: Rest): Pick<AdmitDeps, 'dryRunCronJob' | 'canC
         });
         return { ok: true };
       } catch (err) {
-        if (err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400)) {
+        if (isInvalid(err)) {
           return { ok: false, invalid: true, causes: invalidCauses(err) };
         }
         return { ok: false, invalid: false, message: (err as Error).message };
