@@ -1,36 +1,11 @@
-// One catalogue of coded errors (style.md, principle 7). Each has a condition reason, a message a person
-// can act on, and a retry policy the reconciler obeys:
-//   terminal  - nothing changes until the spec does: no requeue (a spec change re-triggers)
-//   transient - the API server or network failed: retry with rate-limited backoff
-//   wait      - something outside the spec must change first: requeue after a delay
-export type RetryPolicy = 'terminal' | 'transient' | 'wait';
-
+// The coded failures the reconciler reports as a Ready=False reason (style.md, principle 7); InvalidSpec is
+// Reason.InvalidSpec in src/api/conditions.ts. How each is retried is decided where it is caught, in
+// src/controller/reconcile.ts:
+//   CronJobRejected - the API server refused the object (isInvalid): terminal until the spec changes
+//   CronJobNotOwned - a CronJob of another owner holds the name: waits for that CronJob's deletion (a watch event)
+// Any other API failure is thrown and retried by the work queue with per-key backoff.
 export const ErrorCode = {
-  InvalidSpec: 'InvalidSpec',
   CronJobRejected: 'CronJobRejected',
   CronJobNotOwned: 'CronJobNotOwned',
-  ApiUnavailable: 'ApiUnavailable',
-  Conflict: 'Conflict',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-const policies: Record<ErrorCode, RetryPolicy> = {
-  InvalidSpec: 'terminal',
-  CronJobRejected: 'terminal',
-  CronJobNotOwned: 'wait',
-  ApiUnavailable: 'transient',
-  Conflict: 'transient',
-};
-
-/** OperatorError carries a code from the catalogue; its message is shown to people as it is. */
-export class OperatorError extends Error {
-  readonly retry: RetryPolicy;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'OperatorError';
-    this.retry = policies[code];
-  }
-}

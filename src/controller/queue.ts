@@ -122,15 +122,6 @@ export class WorkQueue {
     return this.failures.get(key) ?? 0;
   }
 
-  /** pendingTimer tells when (in Timers.now() units) the key's timer fires, if it has one. */
-  pendingTimer(key: string): number | undefined {
-    return this.timers.get(key)?.at;
-  }
-
-  isInFlight(key: string): boolean {
-    return this.inFlight.has(key);
-  }
-
   private pump(): void {
     while (this.started && !this.stopping && this.running < this.opts.workers && this.ready.length > 0) {
       const key = this.ready.shift()!;

@@ -16,11 +16,6 @@ export interface ObjectCache<T> {
   hasSynced(): boolean;
 }
 
-/** KeyQueue is the part of the work queue the controller uses to enqueue keys. */
-export interface KeyQueue {
-  add(key: string): void;
-}
-
 export interface ControllerDeps {
   schedules: ObjectCache<Schedule>;
   cronJobs: ObjectCache<CronJob>;

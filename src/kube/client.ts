@@ -154,4 +154,3 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
   };
 }
 
-export { ApiError };

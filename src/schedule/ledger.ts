@@ -84,9 +84,7 @@ export function planLedger(status: ScheduleStatus | undefined, jobs: Job[]): Led
   const recorded = new Set(prev.countedJobs.map((c) => c.uid));
   const next: LedgerState = { runs: { ...prev.runs }, consecutiveFailures: prev.consecutiveFailures, countedJobs: [...prev.countedJobs] };
 
-  const newlyFinished = jobs
-    .filter((j) => j.metadata.uid && jobResult(j) !== undefined && !recorded.has(j.metadata.uid))
-    .sort(finishOrder);
+  const newlyFinished = uncountedFinished(status, jobs).sort(finishOrder);
   const counted: Run[] = [];
   for (const job of newlyFinished) {
     const run = jobRun(job);
