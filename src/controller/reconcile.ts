@@ -19,7 +19,7 @@ import type { RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isAlreadyExists, isInvalid } from '../kube/rest.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, EventRecord, Job } from '../kube/types.js';
 import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';
@@ -238,18 +238,12 @@ async function writeStatus(state: ReconcileState, deps: ReconcileDeps, log: Logg
 
 async function recordRunRequest(schedule: Schedule, request: RunRequest, deps: ReconcileDeps, log: Logger): Promise<number> {
   const started = request.outcome === 'Started';
-  try {
-    await deps.kube.recordEvent(schedule.metadata, {
-      type: started ? 'Normal' : 'Warning',
-      reason: started ? REASON_RUN_STARTED : REASON_RUN_REFUSED,
-      message: request.message ?? '',
-      action: 'RunNow',
-    });
-    return 1;
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'could not record event');
-    return 0;
-  }
+  return tryRecordEvent(schedule, {
+    type: started ? 'Normal' : 'Warning',
+    reason: started ? REASON_RUN_STARTED : REASON_RUN_REFUSED,
+    message: request.message ?? '',
+    action: 'RunNow',
+  }, deps, log);
 }
 
 /** recordTransition emits an Event when the Ready condition changed status or reason (transitions only). */
@@ -259,13 +253,18 @@ async function recordTransition(schedule: Schedule, status: ScheduleStatus, deps
   if (!after || (before?.status === after.status && before.reason === after.reason && before.message === after.message)) return 0;
   if (after.status === 'True' && before?.status === 'True') return 0; // a new next-run time is not news
   const warning = after.status !== 'True';
+  return tryRecordEvent(schedule, {
+    type: warning ? 'Warning' : 'Normal',
+    reason: after.reason,
+    message: after.message,
+    action: warning ? 'Validate' : 'Reconcile',
+  }, deps, log);
+}
+
+/** tryRecordEvent creates an Event; Events are for people, so a failure is logged, not retried. Returns the writes made. */
+async function tryRecordEvent(schedule: Schedule, event: EventRecord, deps: ReconcileDeps, log: Logger): Promise<number> {
   try {
-    await deps.kube.recordEvent(schedule.metadata, {
-      type: warning ? 'Warning' : 'Normal',
-      reason: after.reason,
-      message: after.message,
-      action: warning ? 'Validate' : 'Reconcile',
-    });
+    await deps.kube.recordEvent(schedule.metadata, event);
     return 1;
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not record event');
