@@ -11,7 +11,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { NotifySpec, Run } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
-import { toRfc3339 } from '../schedule/jobs.js';
+import { runKey, toRfc3339 } from '../schedule/jobs.js';
 import { CONTENT_TYPE, runFinishedEvent, signature, SIGNATURE_HEADER } from './cloudevent.js';
 import { defaultLookup, resolveTarget, TargetError, type Lookup } from './target.js';
 
@@ -59,7 +59,6 @@ interface KeyState {
   timer: NodeJS.Timeout | undefined;
 }
 
-const uidOf = (run: Run) => run.jobUID ?? run.jobName;
 
 export class Notifier {
   private readonly keys = new Map<string, KeyState>();
@@ -88,22 +87,21 @@ export class Notifier {
   sync(key: string, target: NotifyTarget | undefined, pending: Run[], cachedPending: Run[] = pending): void {
     const known = this.keys.get(key);
     if (known) {
-      const listed = new Set(cachedPending.map(uidOf));
+      const listed = new Set(cachedPending.map(runKey));
       for (const uid of known.recorded) if (!listed.has(uid)) known.recorded.delete(uid);
     }
+    let st = known;
     if (!target || pending.length === 0) {
-      const st = known;
       if (st && !st.running && st.delivered.size === 0 && st.recorded.size === 0) this.drop(key);
       if (st) st.queue = [];
       return;
     }
-    let st = this.keys.get(key);
     if (!st) {
       st = { target, queue: [], delivered: new Map(), recorded: new Set(), lastError: undefined, running: false, attempt: 0, timer: undefined };
       this.keys.set(key, st);
     }
     st.target = target;
-    st.queue = pending.filter((r) => !st!.delivered.has(uidOf(r)) && !st!.recorded.has(uidOf(r)));
+    st.queue = pending.filter((r) => !st!.delivered.has(runKey(r)) && !st!.recorded.has(runKey(r)));
     if (!st.running && !st.timer) void this.run(key);
   }
 
@@ -163,7 +161,7 @@ export class Notifier {
         if (this.keys.get(key) !== st) return;
         if (error === undefined) {
           st.queue.shift();
-          st.delivered.set(uidOf(run), toRfc3339(this.opts.now?.() ?? new Date()));
+          st.delivered.set(runKey(run), toRfc3339(this.opts.now?.() ?? new Date()));
           st.lastError = undefined;
           st.attempt = 0;
           this.opts.log.info({ namespace: st.target.namespace, name: st.target.name, job: run.jobName }, 'callback delivered');

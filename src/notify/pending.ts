@@ -2,6 +2,7 @@
 // `pending` in the same status write that counts them (so a crash cannot lose a callback), and leave
 // it once the notifier reports them delivered.
 import { RUN_RESULTS, type NotifySpec, type NotifyStatus, type Run } from '../api/schedule.js';
+import { runKey } from '../schedule/jobs.js';
 import type { NotifyReport } from './notifier.js';
 
 export const MAX_PENDING = 50;
@@ -15,9 +16,8 @@ export function wants(spec: NotifySpec, run: Run): boolean {
 export function nextNotifyStatus(prev: NotifyStatus | undefined, spec: NotifySpec | undefined, counted: Run[], report: NotifyReport): NotifyStatus | undefined {
   if (!spec) return undefined;
   const delivered = new Set(report.delivered.map((d) => d.uid));
-  const key = (r: Run) => r.jobUID ?? r.jobName;
-  const known = new Set((prev?.pending ?? []).map(key));
-  let pending = [...(prev?.pending ?? []), ...counted.filter((r) => wants(spec, r) && !known.has(key(r)))].filter((r) => !delivered.has(key(r)));
+  const known = new Set((prev?.pending ?? []).map(runKey));
+  let pending = [...(prev?.pending ?? []), ...counted.filter((r) => wants(spec, r) && !known.has(runKey(r)))].filter((r) => !delivered.has(runKey(r)));
   let dropped = prev?.dropped ?? 0;
   if (pending.length > MAX_PENDING) {
     dropped += pending.length - MAX_PENDING;

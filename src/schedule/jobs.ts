@@ -35,6 +35,9 @@ export function jobTrigger(job: Job): Run['trigger'] {
   return 'Scheduled';
 }
 
+/** runKey identifies a run: its Job's uid (a name is reused after a Job is deleted), else the Job name. */
+export const runKey = (run: Run): string => run.jobUID ?? run.jobName;
+
 /** jobRun describes a Job as a run of the ledger (result undefined while it is active). */
 export function jobRun(job: Job): Run {
   const c = terminalCondition(job);

@@ -5,7 +5,7 @@
 import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
 import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
-import { jobResult, jobFinishedAt, jobRun, newestFirst, toRfc3339 } from './jobs.js';
+import { jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';
 
@@ -113,8 +113,8 @@ export function latest(...times: Array<string | undefined>): string | undefined 
 /** mergeRuns keeps one entry per Job (the observed one wins), newest first, at most `limit`. */
 export function mergeRuns(previous: Run[] | undefined, observed: Run[], limit: number): Run[] {
   const byKey = new Map<string, Run>();
-  for (const run of previous ?? []) byKey.set(run.jobUID ?? run.jobName, run);
-  for (const run of observed) byKey.set(run.jobUID ?? run.jobName, run);
+  for (const run of previous ?? []) byKey.set(runKey(run), run);
+  for (const run of observed) byKey.set(runKey(run), run);
   return [...byKey.values()].sort(newestFirst).slice(0, limit);
 }
 
