@@ -245,8 +245,19 @@ export function dayMatches(s: CronSpec, dayOfMonth: number, weekday: number): bo
   return s.dayOfMonth.star || s.dayOfWeek.star ? dom && dow : dom || dow;
 }
 
-/** minGapMinutes is the shortest wall-clock time between two runs (daylight-saving repeats aside), in minutes. */
+const minGaps = new WeakMap<CronSpec, number>();
+
+/**
+ * minGapMinutes is the shortest wall-clock time between two runs (daylight-saving repeats aside), in minutes.
+ * Kept per parsed spec (parseCron memoises those), since the day walk runs on every validation.
+ */
 export function minGapMinutes(s: CronSpec): number {
+  let gap = minGaps.get(s);
+  if (gap === undefined) minGaps.set(s, (gap = computeMinGap(s)));
+  return gap;
+}
+
+function computeMinGap(s: CronSpec): number {
   const minutes = indices(s.minute);
   const hours = indices(s.hour);
   if (!minutes.length || !hours.length) return Infinity;
