@@ -21,6 +21,9 @@ export function jobResult(job: Job): Run['result'] {
   return c.type === 'Complete' ? 'Succeeded' : 'Failed';
 }
 
+/** isRunning: the Job has not finished and is not being deleted. */
+export const isRunning = (job: Job): boolean => jobResult(job) === undefined && !job.metadata.deletionTimestamp;
+
 /** jobFinishedAt is when a finished Job ended: completionTime, else its terminal condition's time. */
 export function jobFinishedAt(job: Job): string | undefined {
   const c = terminalCondition(job);

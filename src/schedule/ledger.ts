@@ -22,7 +22,7 @@
 //      deleted and forgotten; the reconciler reads each uncounted finished Job before counting it
 import { FINALIZER_LEDGER, type CountedJob, type Run, type RunCounts, type ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
-import { jobFinishedAt, jobResult, jobRun } from './jobs.js';
+import { isRunning, jobFinishedAt, jobResult, jobRun } from './jobs.js';
 
 export { FINALIZER_LEDGER };
 
@@ -107,7 +107,7 @@ export function planLedger(status: ScheduleStatus | undefined, jobs: Job[]): Led
     next,
     counted,
     forgetIfGone: next.countedJobs.filter((c) => !present.has(c.uid)),
-    addFinalizer: jobs.filter((j) => !j.metadata.deletionTimestamp && jobResult(j) === undefined && !hasLedgerFinalizer(j)),
+    addFinalizer: jobs.filter((j) => isRunning(j) && !hasLedgerFinalizer(j)),
     release: jobs.filter(
       (j) => j.metadata.deletionTimestamp && hasLedgerFinalizer(j) && (jobResult(j) === undefined || recorded.has(j.metadata.uid ?? '')),
     ),

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { ANNOTATION_RUN_REQUESTED_AT, FINALIZER_LEDGER, GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type RunRequest, type Schedule } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
-import { jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
+import { isRunning, jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
 
 /** Manual Jobs record the token they were started for. */
 export const ANNOTATION_RUN_REQUEST = `${GROUP}/run-request`;
@@ -69,7 +69,7 @@ export function decideRunNow({ schedule, cronJob, jobs }: RunNowInputs): RunNowD
 /** activeJobNames are the running Jobs, from the cache and from the CronJob's own active list. */
 export function activeJobNames(cronJob: CronJob | undefined, jobs: Job[]): string[] {
   const names = new Set<string>();
-  for (const j of jobs) if (!j.metadata.deletionTimestamp && jobResult(j) === undefined) names.add(j.metadata.name);
+  for (const j of jobs) if (isRunning(j)) names.add(j.metadata.name);
   const finished = new Set(jobs.filter((j) => jobResult(j) !== undefined || j.metadata.deletionTimestamp).map((j) => j.metadata.name));
   for (const a of cronJob?.status?.active ?? []) if (a.name && !finished.has(a.name)) names.add(a.name);
   return [...names].sort();
@@ -83,8 +83,7 @@ export function manualRunsToAdopt(cronJob: CronJob | undefined, jobs: Job[]): Jo
   return jobs.filter(
     (j) =>
       jobTrigger(j) === 'Manual' &&
-      jobResult(j) === undefined &&
-      !j.metadata.deletionTimestamp &&
+      isRunning(j) &&
       !listed.has(j.metadata.uid) &&
       (j.metadata.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true),
   );

@@ -5,7 +5,7 @@
 import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
 import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
-import { jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
+import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';
 
@@ -45,7 +45,7 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
   setOrDelete(status, 'lastSuccessfulTime', latest(prev.lastSuccessfulTime, cronJob?.status?.lastSuccessfulTime, ...finishTimes(finished, 'Succeeded')));
   setOrDelete(status, 'lastFailureTime', latest(prev.lastFailureTime, ...finishTimes(finished, 'Failed')));
   const active = jobs
-    .filter((j) => jobResult(j) === undefined && !j.metadata.deletionTimestamp)
+    .filter(isRunning)
     .map((j) => (j.status?.startTime ? { name: j.metadata.name, startTime: j.status.startTime } : { name: j.metadata.name }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   setOrDelete(status, 'active', active.length ? active : undefined);
