@@ -21,6 +21,8 @@ const refused: Array<[string, RegExp]> = [
   ['http://127.0.1/', /host 127\.0\.0\.1 is loopback/], // short form a.b.c
   ['http://0x7f.1/', /host 127\.0\.0\.1 is loopback/], // hex short form
   ['http://127.0.0.1./', /host 127\.0\.0\.1 is loopback/], // trailing dot
+  ['http://127\u30020\u30020\u30021/', /host 127\.0\.0\.1 is loopback/], // ideographic full stops (IDNA maps them to dots)
+  ['http://%31%32%37.0.0.1/', /host 127\.0\.0\.1 is loopback/], // percent-encoded host
   ['http://127.255.255.254/', /is loopback/], // all of 127/8
   ['http://0/', /host 0\.0\.0\.0 is unspecified/],
   ['http://0.0.0.0:9000/', /is unspecified/],
@@ -66,6 +68,7 @@ const refused: Array<[string, RegExp]> = [
   ['http://localhost./', /host localhost\. is a loopback name/], // trailing dot
   ['http://localhost../', /is a loopback name/],
   ['http://api.localhost/', /is a loopback name/],
+  ['http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/', /host localhost is a loopback name/], // full-width letters (IDNA)
   ['http://metadata.google.internal/computeMetadata/v1/', /is a cloud metadata service/],
   ['http://Metadata.Google.Internal./', /is a cloud metadata service/],
   ['http://metadata/', /is a cloud metadata service/],
