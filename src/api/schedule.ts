@@ -55,7 +55,7 @@ export const secretKeySelectorSchema = z
 
 export const notifySchema = z
   .object({
-    url: z.string().min(1).max(2048).describe('url: the http(s) endpoint that receives a CloudEvents JSON POST when a run finishes.'),
+    url: z.string().min(1).max(2048).describe('url: the http(s) endpoint that receives a CloudEvents JSON POST when a run finishes; at most 2048 characters, no user:password@. Loopback, link-local, unspecified and cloud metadata addresses (in any spelling, also inside IPv6, and names such as localhost or metadata.google.internal) are refused unless the operator runs with --allow-private-callback-targets; redirects are not followed.'),
     secretRef: secretKeySelectorSchema
       .optional()
       .describe('secretRef: the Secret key used to sign each delivery (header X-Schedule-Signature: sha256=<hex HMAC of the body>).'),

@@ -95,7 +95,7 @@ export async function reconcile(observed: Observed, deps: ReconcileDeps): Promis
 
 // 1. validate ------------------------------------------------------------------------------------
 function validate(state: ReconcileState, deps: ReconcileDeps): void {
-  state.validation = validateSpec(state.observed.schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes });
+  state.validation = validateSpec(state.observed.schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes, allowPrivateCallbackTargets: deps.notifier?.allowPrivateTargets });
 }
 
 // 2. applyCronJob ---------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ async function adoptManualRuns(state: ReconcileState, deps: ReconcileDeps, log: 
 async function writeStatus(state: ReconcileState, deps: ReconcileDeps, log: Logger): Promise<void> {
   const { schedule } = state.observed;
   const key = `${schedule.metadata.namespace}/${schedule.metadata.name}`;
-  const validation = state.validation ?? validateSpec(schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes });
+  const validation = state.validation ?? validateSpec(schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes, allowPrivateCallbackTargets: deps.notifier?.allowPrivateTargets });
   const plan = state.ledger ?? planLedger(schedule.status, state.jobs);
   const computed = computeStatus({ schedule, validation, cronJob: state.cronJob, jobs: state.jobs, now: deps.now(), applyError: state.applyError });
   let status = applyLedger(computed, plan.next);

@@ -6,6 +6,7 @@
 // runs from status.notify.pending; only after that write does it call `forget`. A crash between a delivery
 // and that write means one more delivery of the same event: at-least-once, with the Job uid as the
 // CloudEvent id so receivers can drop the duplicate. The signing key is read per delivery and never logged.
+import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
@@ -13,12 +14,15 @@ import type { NotifySpec, Run } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
 import { runKey, toRfc3339 } from '../schedule/jobs.js';
 import { CONTENT_TYPE, runFinishedEvent, signature, SIGNATURE_HEADER } from './cloudevent.js';
-import { defaultLookup, resolveTarget, TargetError, type Lookup } from './target.js';
+import { clip, resolveTarget, TargetError, type Lookup } from '../schedule/callback-target.js';
+
+/** defaultLookup: every address the system resolver gives, in its order. */
+export const defaultLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
 export interface NotifierOptions {
   kube: Pick<KubeClient, 'getSecretValue'>;
   log: Logger;
-  /** allowPrivateTargets lets callbacks go to loopback and link-local addresses (--allow-private-callback-targets). */
+  /** allowPrivateTargets lets callbacks go to loopback, link-local and metadata addresses (--allow-private-callback-targets). */
   allowPrivateTargets: boolean;
   /** timeoutMs bounds one delivery attempt (connect + response). Default 10 s. */
   timeoutMs?: number;
@@ -70,8 +74,11 @@ export class Notifier {
   private readonly maxDelayMs: number;
   private readonly maxConcurrent: number;
   private readonly lookup: Lookup;
+  /** allowPrivateTargets: the same setting validateSpec is given, so admission and delivery apply one rule. */
+  readonly allowPrivateTargets: boolean;
 
   constructor(private readonly opts: NotifierOptions) {
+    this.allowPrivateTargets = opts.allowPrivateTargets;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.baseDelayMs = opts.baseDelayMs ?? 1000;
     this.maxDelayMs = opts.maxDelayMs ?? 300_000;
@@ -202,21 +209,54 @@ export class Notifier {
 
   /** deliver sends one event; it throws with a message fit for status.notify.lastError. */
   private async deliver(target: NotifyTarget, run: Run): Promise<void> {
-    const resolved = await resolveTarget(target.notify.url, this.opts.allowPrivateTargets, this.lookup);
+    // The callback target rule once more, now with DNS: every address is checked and the connection goes to the
+    // checked one. Resolution is bounded like the request, so a hanging resolver cannot hold a delivery slot.
+    const resolved = await withTimeout(resolveTarget(target.notify.url, this.allowPrivateTargets, this.lookup), this.timeoutMs, () => new TargetError(`spec.notify.url: resolving the host took longer than ${this.timeoutMs} ms; deliveries are retried`));
     const body = runFinishedEvent(target.namespace, target.name, run);
     const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(body)), 'User-Agent': 'schedule-operator' };
     const ref = target.notify.secretRef;
-    if (ref) {
-      const key = await this.opts.kube.getSecretValue(target.namespace, ref.name, ref.key);
-      if (key === undefined) throw new TargetError(`spec.notify.secretRef: Secret ${target.namespace}/${ref.name} has no key "${ref.key}"; create it or fix the reference`);
-      headers[SIGNATURE_HEADER] = signature(body, key);
+    if (ref) headers[SIGNATURE_HEADER] = signature(body, await this.signingKey(target.namespace, ref));
+    const { status, location } = await post(resolved.url, resolved.address, resolved.family, headers, body, this.timeoutMs);
+    if (status >= 300 && status < 400) {
+      throw new Error(`the receiver answered HTTP ${status}${location ? ` (a redirect to ${clip(location)})` : ''}; redirects are not followed: set spec.notify.url to the address that accepts the POST`);
     }
-    const status = await post(resolved.url, resolved.address, resolved.family, headers, body, this.timeoutMs);
     if (status < 200 || status >= 300) throw new Error(`the receiver answered HTTP ${status}`);
+  }
+
+  /** signingKey reads spec.notify.secretRef; a failure names the field, the Secret and the fix (never the value). */
+  private async signingKey(namespace: string, ref: { name: string; key: string }): Promise<Buffer> {
+    const secret = `Secret ${namespace}/${ref.name}`;
+    let key: Buffer | undefined;
+    try {
+      key = await this.opts.kube.getSecretValue(namespace, ref.name, ref.key);
+    } catch (err) {
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code === 403) {
+        throw new TargetError(`spec.notify.secretRef: the operator may not read ${secret} (403 Forbidden); grant its ServiceAccount get on secrets in namespace ${namespace} (the Helm chart does with callbacks.readSecrets=true), or remove spec.notify.secretRef to send unsigned callbacks`);
+      }
+      throw new TargetError(`spec.notify.secretRef: cannot read ${secret} (${clip((err as Error).message, 200)}); deliveries are retried`);
+    }
+    if (key === undefined) {
+      throw new TargetError(`spec.notify.secretRef: ${secret} does not exist or has no key "${ref.key}"; create it (kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${ref.key}=<signing key>) or fix the reference`);
+    }
+    return key;
   }
 }
 
-function post(url: URL, address: string, family: 4 | 6, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * post sends the event to `address`, the checked one: the request's lookup answers with it whatever DNS says now,
+ * while the Host header and TLS server name (SNI, certificate check) stay the URL's host name. Redirects are not
+ * followed (node:http never does): the caller turns a 3xx into a failed delivery.
+ */
+function post(url: URL, address: string, family: 4 | 6, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; location: string | undefined }> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
@@ -234,7 +274,7 @@ function post(url: URL, address: string, family: 4 | 6, headers: Record<string, 
       },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
         res.on('error', reject);
       },
     );

@@ -6,8 +6,10 @@
 //   3. schedule   the grammar kube-apiserver accepts (cron.ts), minus @every, plus "must be able to fire"
 //   4. timeZone   as kube-apiserver validates CronJob timeZone (timezone.ts)
 //   5. frequency  the operator's minimum interval, when set
+//   6. callback   spec.notify.url by the callback target rule (callback-target.ts), the part that needs no DNS
 import type { z } from 'zod';
 import { scheduleSpecSchema, type ScheduleSpec } from '../api/schedule.js';
+import { checkCallbackUrl } from './callback-target.js';
 import { canEverFire, minGapMinutes, parseCron, type CronSpec } from './cron.js';
 import { intervalToCron, presetToCron, type Compiled } from './forms.js';
 import { timeZoneProblem } from './timezone.js';
@@ -24,6 +26,8 @@ export type ValidationResult =
 export interface ValidateOptions {
   /** minIntervalMinutes is the operator's limit: schedules may not run more often than this. */
   minIntervalMinutes?: number | undefined;
+  /** allowPrivateCallbackTargets: --allow-private-callback-targets (spec.notify.url may name loopback, link-local and metadata addresses). */
+  allowPrivateCallbackTargets?: boolean | undefined;
 }
 
 const FORMS = ['schedule', 'preset', 'interval'] as const;
@@ -77,6 +81,13 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
         message: `runs as often as every ${plural(gap, 'minute')}, but this operator allows at most one run every ${plural(limit, 'minute')} (its minimum-interval setting): choose a less frequent schedule`,
       });
     }
+  }
+
+  // 6. where callbacks go
+  const url = isObject(raw.notify) ? raw.notify.url : undefined;
+  if (typeof url === 'string' && !flagged('spec.notify.url')) {
+    const checked = checkCallbackUrl(url, opts.allowPrivateCallbackTargets === true);
+    if (!checked.ok) errors.push({ field: 'spec.notify.url', message: checked.problem });
   }
 
   if (errors.length || !shaped.success || !compiled) return { ok: false, errors: errors.length ? errors : [{ field: 'spec', message: 'no schedule' }] };

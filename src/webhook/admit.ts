@@ -65,6 +65,8 @@ export interface AdmitDeps {
   /** checkJobPermission turns the confused-deputy guard on (the chart's default). */
   checkJobPermission: boolean;
   minIntervalMinutes?: number | undefined;
+  /** allowPrivateCallbackTargets: --allow-private-callback-targets, as the notifier has it. */
+  allowPrivateCallbackTargets?: boolean | undefined;
 }
 
 const allow = (uid: string, warnings?: string[]): AdmissionResponse => ({ uid, allowed: true, ...(warnings?.length ? { warnings } : {}) });
@@ -90,7 +92,7 @@ async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<Admission
   const what = `Schedule "${namespace}/${name || object.metadata?.generateName || ''}"`;
 
   // 2. the rule book
-  const validation = validateSpec(object.spec, { minIntervalMinutes: deps.minIntervalMinutes });
+  const validation = validateSpec(object.spec, { minIntervalMinutes: deps.minIntervalMinutes, allowPrivateCallbackTargets: deps.allowPrivateCallbackTargets });
   if (!validation.ok) {
     const lines = validation.errors.map((e: { field: string; message: string }) => `${fieldPath(e.field)}: ${e.message}`);
     return deny(req.uid, 422, 'Invalid', `${what} is invalid: ${lines.join('; ')}`);

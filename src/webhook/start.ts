@@ -14,6 +14,7 @@ export interface StartWebhookOptions {
   certDir: string;
   checkJobPermission: boolean;
   minIntervalMinutes: number | undefined;
+  allowPrivateCallbackTargets?: boolean | undefined;
   log: Logger;
   registry?: Registry;
 }
@@ -34,7 +35,7 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookSe
     registers: registry,
   });
   const router = webhookRouter(
-    { ...webhookKube(opts.rest), checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes },
+    { ...webhookKube(opts.rest), checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets },
     {
       log: opts.log.child({ component: 'webhook' }),
       observer: {

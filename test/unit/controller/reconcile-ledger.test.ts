@@ -258,7 +258,7 @@ describe('run now in reconcile', () => {
 
 describe('callbacks in reconcile', () => {
   it('puts a counted run that spec.notify wants into status.notify.pending in the same write that counts it', async () => {
-    const { schedule: s, cronJob } = await settled(schedule({ spec: { notify: { url: 'http://127.0.0.1:1/hook', on: ['Failed'] } } }));
+    const { schedule: s, cronJob } = await settled(schedule({ spec: { notify: { url: 'http://192.0.2.1:1/hook', on: ['Failed'] } } }));
     await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' }), job(2, { result: 'Failed' })] }, deps);
     expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly']);
     expect(lastStatus()?.notify?.pending?.map((r) => r.jobName)).toEqual(['nightly-2']);

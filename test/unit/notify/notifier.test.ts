@@ -2,12 +2,13 @@
 // targets are refused. Receivers are real HTTP servers on 127.0.0.1.
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../../src/api/schedule.js';
 import { Notifier } from '../../../src/notify/notifier.js';
 import { nextNotifyStatus } from '../../../src/notify/pending.js';
-import { forbiddenAddress, resolveTarget } from '../../../src/notify/target.js';
+import { apiError, FakeKube } from '../../support/fake-kube.js';
 
 const run = (n: number, result: Run['result'] = 'Succeeded'): Run => ({
   jobName: `nightly-${n}`,
@@ -137,7 +138,7 @@ describe('callback delivery', () => {
     const n = notifier({ baseDelayMs: 10_000 });
     n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'nope', key: 'key' } } }, [run(1)]);
     const err = await until(() => n.report('k').lastError);
-    expect(err).toBe('spec.notify.secretRef: Secret team-a/nope has no key "key"; create it or fix the reference');
+    expect(err).toBe('spec.notify.secretRef: Secret team-a/nope does not exist or has no key "key"; create it (kubectl create secret generic nope -n team-a --from-literal=key=<signing key>) or fix the reference');
     expect(r.got).toHaveLength(0);
   });
 
@@ -171,38 +172,100 @@ describe('callback delivery', () => {
   });
 });
 
-describe('callback targets', () => {
-  const lookup = (addresses: string[]) => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+describe('callback targets at delivery', () => {
+  const lookupOf = (addresses: string[], asked: string[] = []) => async (host: string) => {
+    asked.push(host);
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
+
+  it('refuses a name that resolves to loopback only at delivery: the listener on 127.0.0.1 gets nothing', async () => {
+    const r = await receiver([200]);
+    const port = new URL(r.url).port;
+    const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000, lookup: lookupOf(['127.0.0.1']) });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `http://hooks.example.test.:${port}/hook` } }, [run(1)]);
+    const err = await until(() => n.report('k').lastError);
+    expect(err).toMatch(/^spec\.notify\.url: host hooks\.example\.test\. resolves to 127\.0\.0\.1, which is loopback; .*--allow-private-callback-targets$/);
+    expect(r.got).toHaveLength(0);
+  });
+
+  it.each(['http://127.0.0.1:PORT/', 'http://[::ffff:127.0.0.1]:PORT/', 'http://[::ffff:7f00:1]:PORT/', 'http://2130706433:PORT/', 'http://0x7f.1:PORT/', 'http://localhost.:PORT/'])(
+    'refuses %s at delivery too (a Schedule admitted before the rule, or by an operator with another setting)',
+    async (spelling) => {
+      const r = await receiver([200]);
+      const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000 });
+      n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: spelling.replace('PORT', new URL(r.url).port) } }, [run(1)]);
+      expect(await until(() => n.report('k').lastError)).toMatch(/^spec\.notify\.url: host .* (is loopback|is a loopback name|embeds 127\.0\.0\.1)/);
+      expect(r.got).toHaveLength(0);
+    },
+  );
+
+  it('connects to the address it checked, with the Host header of the URL, asking DNS once per attempt', async () => {
+    const r = await receiver([200]);
+    const asked: string[] = [];
+    const port = new URL(r.url).port;
+    // hooks.example.test does not resolve on this machine: only the checked address can have been used.
+    const n = notifier({ allowPrivateTargets: true, lookup: lookupOf(['127.0.0.1'], asked) });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `http://hooks.example.test:${port}/hook` } }, [run(1)]);
+    await until(() => n.report('k').delivered.length === 1);
+    expect(r.got[0]!.headers.host).toBe(`hooks.example.test:${port}`);
+    expect(asked).toEqual(['hooks.example.test']);
+  });
+
+  it('keeps the URL host name as the TLS server name (SNI) while connecting to the checked address', async () => {
+    const names: string[] = [];
+    const server = createTlsServer({ SNICallback: (name, cb) => { names.push(name); cb(new Error('no certificate here')); } });
+    servers.push(server as unknown as Server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const n = notifier({ allowPrivateTargets: true, baseDelayMs: 10_000, lookup: lookupOf(['127.0.0.1']) });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `https://hooks.example.test:${port}/hook` } }, [run(1)]);
+    expect(await until(() => n.report('k').lastError)).toMatch(/^cannot reach the receiver/);
+    expect(names).toEqual(['hooks.example.test']);
+  });
+
+  it('does not follow a redirect: a 3xx is a failed delivery that says so', async () => {
+    const target = await receiver([200]);
+    const server = createServer((req, res) => { req.resume(); res.writeHead(307, { location: target.url }).end(); });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const n = notifier({ baseDelayMs: 10_000 });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/old` } }, [run(1)]);
+    const err = await until(() => n.report('k').lastError);
+    expect(err).toBe(`the receiver answered HTTP 307 (a redirect to ${target.url}); redirects are not followed: set spec.notify.url to the address that accepts the POST`);
+    expect(target.got).toHaveLength(0);
+  });
+
+  it('bounds DNS resolution by the attempt timeout', async () => {
+    const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000, lookup: () => new Promise(() => {}) });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: 'https://slow-dns.example.test/' } }, [run(1)]);
+    expect(await until(() => n.report('k').lastError)).toBe('spec.notify.url: resolving the host took longer than 300 ms; deliveries are retried');
+  });
+});
+
+describe('spec.notify.secretRef the operator cannot use', () => {
+  class SecretsKube extends FakeKube {
+    override async getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined> {
+      if (name === 'forbidden') throw apiError(403, 'Forbidden', `secrets "forbidden" is forbidden: User "system:serviceaccount:schedule-operator:schedule-operator" cannot get resource "secrets" in API group "" in the namespace "${namespace}"`);
+      if (name === 'flaky') throw apiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+      return super.getSecretValue(namespace, name, key);
+    }
+  }
 
   it.each([
-    ['http://127.0.0.1:8080/x', '127.0.0.1'],
-    ['http://[::1]/x', '::1'],
-    ['http://169.254.169.254/latest/meta-data', '169.254.169.254'],
-    ['http://0.0.0.0/x', '0.0.0.0'],
-  ])('refuses %s unless private targets are allowed', async (url, address) => {
-    await expect(resolveTarget(url, false)).rejects.toThrow(`resolves to ${address}`);
-    await expect(resolveTarget(url, false)).rejects.toThrow('--allow-private-callback-targets');
-    await expect(resolveTarget(url, true)).resolves.toMatchObject({ address });
-  });
-
-  it('resolves the host name before checking, and connects to the checked address', async () => {
-    await expect(resolveTarget('https://hooks.example.test/x', false, lookup(['10.0.0.7', '127.0.0.1']))).rejects.toThrow('resolves to 127.0.0.1');
-    await expect(resolveTarget('https://hooks.example.test/x', false, lookup(['10.0.0.7']))).resolves.toMatchObject({ address: '10.0.0.7', family: 4 });
-  });
-
-  it('sends only http and https, without credentials in the URL', async () => {
-    await expect(resolveTarget('ftp://example.test/x', true)).rejects.toThrow('only http and https');
-    await expect(resolveTarget('file:///etc/passwd', true)).rejects.toThrow('only http and https');
-    await expect(resolveTarget('https://u:p@example.test/', true)).rejects.toThrow('must not carry credentials');
-    await expect(resolveTarget('not a url', true)).rejects.toThrow('spec.notify.url "not a url" is not a URL');
-  });
-
-  it('treats IPv4-mapped IPv6 and link-local IPv6 like their IPv4 forms', () => {
-    expect(forbiddenAddress('::ffff:127.0.0.1')).toBe(true);
-    expect(forbiddenAddress('fe80::1')).toBe(true);
-    expect(forbiddenAddress('fd00:ec2::254')).toBe(true);
-    expect(forbiddenAddress('10.1.2.3')).toBe(false);
-    expect(forbiddenAddress('2001:db8::1')).toBe(false);
+    ['forbidden', /^spec\.notify\.secretRef: the operator may not read Secret team-a\/forbidden \(403 Forbidden\); grant its ServiceAccount get on secrets in namespace team-a .*or remove spec\.notify\.secretRef/],
+    ['missing', /^spec\.notify\.secretRef: Secret team-a\/missing does not exist or has no key "key"; create it \(kubectl create secret generic missing -n team-a --from-literal=key=<signing key>\) or fix the reference$/],
+    ['flaky', /^spec\.notify\.secretRef: cannot read Secret team-a\/flaky \(the server is currently unable to handle the request\); deliveries are retried$/],
+  ])('a Secret that is %s fails the delivery with a message naming the field and the fix; other Schedules are delivered', async (secret, message) => {
+    const kube = new SecretsKube();
+    kube.secrets.set('team-a/hook/key', 's3cret');
+    const r = await receiver([200]);
+    const n = notifier({ kube, baseDelayMs: 10_000 });
+    n.sync('team-a/bad', { namespace: 'team-a', name: 'bad', notify: { url: r.url, secretRef: { name: secret, key: 'key' } } }, [run(1)]);
+    n.sync('team-a/good', { namespace: 'team-a', name: 'good', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [run(2)]);
+    expect(await until(() => n.report('team-a/bad').lastError)).toMatch(message);
+    await until(() => n.report('team-a/good').delivered.length === 1);
+    expect(r.got.map((g) => JSON.parse(g.body).id)).toEqual(['uid-2']); // nothing unsigned went out for "bad"
+    expect(n.report('team-a/bad')).toMatchObject({ busy: true, delivered: [] }); // still owed, retried later
   });
 });
 
