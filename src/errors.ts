@@ -95,7 +95,7 @@ const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
     message: ({ object, detail, token }) =>
       object === 'CronJob'
         ? `the API server rejected the CronJob: ${detail}; fix spec.jobTemplate`
-        : `run request "${token ?? ''}" refused: the API server rejected the Job: ${detail}`,
+        : `${token !== undefined ? `run request "${token}" refused: ` : ''}the API server rejected the Job: ${detail}`,
   },
   CronJobNotOwned: {
     retry: 'terminal',

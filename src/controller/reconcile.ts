@@ -58,6 +58,8 @@ export interface ReconcileDeps {
   notifier?: Notifier | undefined;
   /** runMetrics counts runs when the ledger does. */
   runMetrics?: RunMetrics | undefined;
+  /** statusWritten hears of every status write, with the Schedule the API server returned (read-your-writes). */
+  statusWritten?: ((written: Schedule) => void) | undefined;
 }
 
 export interface ReconcileResult {
@@ -184,7 +186,7 @@ async function attempt<T>(call: ApiCall, fn: () => Promise<T>): Promise<T> {
 }
 
 // 1. applyCronJob ---------------------------------------------------------------------------------
-async function applyCronJob(pass: Pass): Promise<StepResult> {
+export async function applyCronJob(pass: Pass): Promise<StepResult> {
   const { validation, deps } = pass;
   const { metadata } = pass.observed.schedule;
   const observed = pass.observed.cronJob;
@@ -222,7 +224,7 @@ function ownedBy(cronJob: CronJob, uid: string): boolean {
 }
 
 // 2. confirmJobs ----------------------------------------------------------------------------------
-async function confirmJobs(pass: Pass): Promise<StepResult> {
+export async function confirmJobs(pass: Pass): Promise<StepResult> {
   const { schedule } = pass.observed;
   const { namespace } = schedule.metadata;
   const owned = ownedJobs(pass.observed.jobs, pass.cronJob);
@@ -244,7 +246,7 @@ async function confirmJobs(pass: Pass): Promise<StepResult> {
 const jobRef = (job: Job) => ({ namespace: job.metadata.namespace ?? '', name: job.metadata.name, uid: job.metadata.uid });
 
 // 3. runNow ---------------------------------------------------------------------------------------
-async function runNow(pass: Pass): Promise<StepResult> {
+export async function runNow(pass: Pass): Promise<StepResult> {
   const { deps } = pass;
   const decision = decideRunNow({ schedule: pass.observed.schedule, cronJob: pass.cronJob, jobs: pass.jobs });
   if (decision.action === 'none' || decision.action === 'wait') return proceed; // wait: the CronJob's event brings the next pass
@@ -275,7 +277,7 @@ async function runNow(pass: Pass): Promise<StepResult> {
  * adoptManualRuns lists running manual Jobs in the CronJob's status.active (see src/schedule/run-now.ts).
  * Best effort: a failure (e.g. RBAC without cronjobs/status patch) is logged and leaves the rest of the pass alone.
  */
-async function adoptManualRuns(pass: Pass): Promise<StepResult> {
+export async function adoptManualRuns(pass: Pass): Promise<StepResult> {
   const adopt = manualRunsToAdopt(pass.cronJob, pass.jobs);
   if (!pass.cronJob || adopt.length === 0) return proceed;
   const { namespace, name } = pass.observed.schedule.metadata;
@@ -291,7 +293,7 @@ async function adoptManualRuns(pass: Pass): Promise<StepResult> {
 // 5. releaseRecorded ------------------------------------------------------------------------------
 // Jobs being deleted that the status we read already records, that never finished (R5), or that belong to an
 // earlier incarnation: no write of this pass must come first, so a failure here is in this pass's summary.
-async function releaseRecorded(pass: Pass): Promise<StepResult> {
+export async function releaseRecorded(pass: Pass): Promise<StepResult> {
   const counting = countedNow(pass);
   const stray = pass.cronJob?.metadata.uid ? strayJobsToRelease(pass.observed.jobs, pass.jobs, true) : [];
   pass.writes += await releaseFinalizers([...pass.ledger.release.filter((j) => !counting.has(j.metadata.uid)), ...stray], pass.deps.kube);
@@ -300,7 +302,7 @@ async function releaseRecorded(pass: Pass): Promise<StepResult> {
 
 // 6. releaseCounted -------------------------------------------------------------------------------
 // Runs only after the summary's status write succeeded: the Jobs it releases are recorded there (R5).
-async function releaseCounted(pass: Pass): Promise<StepResult> {
+export async function releaseCounted(pass: Pass): Promise<StepResult> {
   const counting = countedNow(pass);
   pass.writes += await releaseFinalizers(pass.ledger.release.filter((j) => counting.has(j.metadata.uid)), pass.deps.kube);
   return proceed;
@@ -324,7 +326,7 @@ export async function releaseForgottenSchedule(labelledJobs: Job[], kube: KubeCl
 }
 
 // 7. callbacks ------------------------------------------------------------------------------------
-async function callbacks(pass: Pass): Promise<StepResult> {
+export async function callbacks(pass: Pass): Promise<StepResult> {
   const { notifier } = pass.deps;
   if (!notifier) return proceed;
   const { metadata } = pass.observed.schedule;
@@ -366,7 +368,8 @@ export async function summarize(pass: Pass, failed: FailedPass | undefined): Pro
   if (sameJson(status, schedule.status ?? {})) return failed;
   try {
     // Guarded by resourceVersion: a 409 throws, nothing was counted, the retry recomputes from fresh status.
-    await attempt(calls.updateScheduleStatus(namespace, name), () => deps.kube.updateScheduleStatus(schedule, status));
+    const written = await attempt(calls.updateScheduleStatus(namespace, name), () => deps.kube.updateScheduleStatus(schedule, status));
+    deps.statusWritten?.(written);
   } catch (err) {
     const writeFailed = asFailedPass(err, pass);
     pass.log.warn({ err: writeFailed.message, code: writeFailed.failure.code }, 'status not written; retrying with backoff');

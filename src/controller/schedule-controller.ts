@@ -43,6 +43,13 @@ export const CONTROLLER_NAME = 'schedule';
 /** ScheduleController turns a key into a reconcile pass over what the caches hold. */
 export class ScheduleController {
   private readonly appliedGenerations = new Map<string, number>();
+  /**
+   * written remembers, per key, our last status write until the cache shows it: a pass that starts before the watch
+   * brings it back reads our write instead of the older copy. Otherwise a retry soon after a write would compare
+   * with the stale status (skipping a write it needs, e.g. Ready back to True after a failed pass wrote Unknown)
+   * and write with a stale resourceVersion (a 409, again and again until the cache catches up).
+   */
+  private readonly written = new Map<string, { over: string | undefined; schedule: Schedule }>();
   private readonly runMetrics: RunMetrics;
   private readonly requeue: RequeuePolicy;
   readonly notifier: Notifier;
@@ -84,7 +91,7 @@ export class ScheduleController {
 
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number }> {
     const { namespace, name } = splitKey(key);
-    const schedule = this.deps.schedules.get(namespace, name);
+    const schedule = this.freshest(key, this.deps.schedules.get(namespace, name));
     const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
     if (!schedule || schedule.metadata.deletionTimestamp) {
       // Owner references let the GC remove the CronJob and Jobs; the ledger finalizer must not hold them.
@@ -105,9 +112,18 @@ export class ScheduleController {
         requeue: this.requeue,
         notifier: this.notifier,
         runMetrics: this.runMetrics,
+        statusWritten: (written) => this.written.set(key, { over: schedule.metadata.resourceVersion, schedule: written }),
       },
     );
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  /** freshest: our own last status write while the cache still holds the version it replaced, else the cached Schedule. */
+  private freshest(key: string, cached: Schedule | undefined): Schedule | undefined {
+    const mine = this.written.get(key);
+    if (mine && cached && cached.metadata.resourceVersion === mine.over) return mine.schedule;
+    this.written.delete(key); // the cache has caught up (or moved on, or the Schedule is gone)
+    return cached;
   }
 
   /** failed logs a failed pass the work queue will retry: a warning, an error from the fifth failure in a row on. */
