@@ -256,7 +256,7 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
 describe('the kstatus pair on a good pass', () => {
   it('InvalidSpec is Ready=False, Stalled=True, Reconciling=False, observedGeneration current', async () => {
     const reason = 'InvalidSpec';
-    const s = { ...schedule(), spec: { ...schedule().spec, schedule: '0 0 31 2 *' } };
+    const s: Schedule = { ...schedule(), spec: { ...(schedule().spec as Record<string, unknown>), schedule: '0 0 31 2 *' } as Schedule['spec'] };
     await reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps);
     const status = lastStatus()!;
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason });
