@@ -6,28 +6,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from '../../../src/controller/events.js';
 import { keyOf, splitKey } from '../../../src/controller/keys.js';
-import {
-  adoptManualRuns,
-  applyCronJob,
-  beginPass,
-  callbacks,
-  confirmJobs,
-  proceed,
-  reconcile,
-  releaseCounted,
-  releaseRecorded,
-  requeueAfter,
-  runNow,
-  runSteps,
-  stop,
-  summarize,
-  type Observed,
-  type Pass,
-  type ReconcileDeps,
-  type Step,
-} from '../../../src/controller/reconcile.js';
+import { beginPass, proceed, requeueAfter, runSteps, stop, type Observed, type Pass, type ReconcileDeps, type Step } from '../../../src/controller/pass.js';
+import { adoptManualRuns, applyCronJob, callbacks, confirmJobs, reconcile, releaseCounted, releaseRecorded, runNow } from '../../../src/controller/reconcile.js';
 import { NOTIFY_POLL_MS, queueDelay, requeueAfterPass, requeuePolicy } from '../../../src/controller/requeue.js';
 import { ScheduleController, type ObjectCache } from '../../../src/controller/schedule-controller.js';
+import { summarize } from '../../../src/controller/summary.js';
 import { FailedPass } from '../../../src/errors.js';
 import type { CronJob, Job } from '../../../src/kube/types.js';
 import { createMetrics } from '../../../src/metrics.js';
