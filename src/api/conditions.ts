@@ -3,13 +3,17 @@ import type { Condition } from './schedule.js';
 
 export const CONDITION_READY = 'Ready';
 export const CONDITION_SUSPENDED = 'Suspended';
+/** CONDITION_RECONCILING (kstatus, abnormal-true): True while a pass is retrying after a transient failure. */
+export const CONDITION_RECONCILING = 'Reconciling';
+/** CONDITION_STALLED (kstatus, abnormal-true): True while only a person can fix what stops the Schedule. */
+export const CONDITION_STALLED = 'Stalled';
 
-/** Reasons of healthy states; failure reasons are the error codes of src/errors.ts. */
+/** Reasons of healthy states (conditions and Normal Events); failure reasons are the error codes of src/errors.ts. */
 export const Reason = {
   Reconciled: 'Reconciled',
-  InvalidSpec: 'InvalidSpec',
   Suspended: 'Suspended',
   Active: 'Active',
+  RunStarted: 'RunStarted',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

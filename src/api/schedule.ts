@@ -140,7 +140,7 @@ export const scheduleSpecSchema = z
 
 export const conditionSchema = z
   .object({
-    type: z.string().describe('type: the condition type, Ready or Suspended.'),
+    type: z.string().describe('type: the condition type: Ready, Suspended, or the kstatus pair Reconciling and Stalled.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('status: True, False or Unknown.'),
     observedGeneration: z.int().optional().describe('observedGeneration: the generation the condition was computed from.'),
     lastTransitionTime: z.string().describe('lastTransitionTime: when status last changed (RFC3339).'),
@@ -215,7 +215,12 @@ export const notifyStatusSchema = z
 export const scheduleStatusSchema = z
   .object({
     observedGeneration: z.int().optional().describe('observedGeneration: the metadata.generation this status describes.'),
-    conditions: z.array(conditionSchema).optional().describe('conditions: Ready and Suspended.'),
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .describe(
+        'conditions: Ready (False: needs a fix, Unknown: the operator is retrying), Suspended, Reconciling (True while a pass retries after a transient API failure) and Stalled (True while only a person can fix it: InvalidSpec, CronJobRejected, CronJobNotOwned, PermissionDenied).',
+      ),
     effectiveSchedule: z.string().optional().describe('effectiveSchedule: the cron expression the CronJob actually uses.'),
     timeZone: z.string().optional().describe('timeZone: the time zone the CronJob uses.'),
     cronJobName: z.string().optional().describe('cronJobName: the CronJob this Schedule owns.'),

@@ -9,8 +9,10 @@ import { ApiError, isNotFound } from '../kube/rest.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { collectionPath, type KObject, type ListWatch, type ResourceRef } from '../kube/watch.js';
 import type { Metrics } from '../metrics.js';
+import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from './events.js';
+import { keyOf } from './keys.js';
 import { WorkQueue, realTimers, type Timers } from './queue.js';
-import { CONTROLLER_NAME, ScheduleController, keyOf, scheduleKeyForCronJob, scheduleKeyForJob } from './schedule-controller.js';
+import { CONTROLLER_NAME, ScheduleController } from './schedule-controller.js';
 
 /** The three resources the controller watches. */
 export const RESOURCES = {
@@ -38,18 +40,6 @@ export interface ManagerOptions {
   /** allowPrivateCallbackTargets: --allow-private-callback-targets. */
   allowPrivateCallbackTargets?: boolean | undefined;
   timers?: Timers;
-}
-
-/** scheduleChanged is false for updates that touch only status or bookkeeping (our own status writes, mostly). */
-export function scheduleChanged(oldS: Schedule, newS: Schedule): boolean {
-  const a = oldS.metadata;
-  const b = newS.metadata;
-  return (
-    a.generation !== b.generation ||
-    a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
-    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {})
-  );
 }
 
 /** describeListError turns a list/watch failure into what a person should do about it. */
@@ -84,32 +74,14 @@ export class Manager {
 
   constructor(private readonly opts: ManagerOptions) {
     this.t = opts.timers ?? realTimers;
-    const enqueue = (key: string | undefined) => key && this.queue.add(key);
-    this.schedules = this.cache<Schedule>('schedules', {
-      onAdd: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
-      onUpdate: (o, s) => scheduleChanged(o, s) && enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
-      onDelete: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)), // the controller lets go of what it held
-    });
-    // A CronJob maps to its owning Schedule, or else to a Schedule of the same name (one that is waiting
-    // for a foreign CronJob to go away).
-    const cronJobKey = (c: CronJob) => {
-      const ns = c.metadata.namespace ?? '';
-      return scheduleKeyForCronJob(c) ?? (this.schedules.get(ns, c.metadata.name) ? keyOf(ns, c.metadata.name) : undefined);
+    const sink: EventSink = {
+      enqueue: (key) => this.queue.add(key),
+      hasSchedule: (namespace, name) => this.schedules.get(namespace, name) !== undefined,
+      forgetCronJob: (uid) => this.controller.forgetCronJob(uid),
     };
-    this.cronJobs = this.cache<CronJob>('cronJobs', {
-      onAdd: (c) => enqueue(cronJobKey(c)),
-      onUpdate: (_o, c) => enqueue(cronJobKey(c)),
-      onDelete: (c) => {
-        this.controller.forgetCronJob(c.metadata.uid);
-        enqueue(cronJobKey(c));
-      },
-    });
-    this.jobs = this.cache<Job>('jobs', {
-      onAdd: (j) => enqueue(scheduleKeyForJob(j)),
-      onUpdate: (_o, j) => enqueue(scheduleKeyForJob(j)),
-      onDelete: (j) => enqueue(scheduleKeyForJob(j)),
-    });
-    const resyncMs = opts.resyncPeriodMs;
+    this.schedules = this.cache<Schedule>('schedules', scheduleEvents(sink));
+    this.cronJobs = this.cache<CronJob>('cronJobs', cronJobEvents(sink));
+    this.jobs = this.cache<Job>('jobs', jobEvents(sink));
     this.controller = new ScheduleController({
       schedules: this.schedules,
       cronJobs: this.cronJobs,
@@ -120,24 +92,16 @@ export class Manager {
       now: opts.now,
       minIntervalMinutes: opts.minIntervalMinutes,
       allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets,
-      enqueue: (key) => this.queue.add(key),
-      maxRequeueMs: resyncMs,
+      enqueue: sink.enqueue,
+      resyncMs: opts.resyncPeriodMs,
     });
     this.queue = new WorkQueue({
       name: CONTROLLER_NAME,
       workers: opts.workers,
-      handler: async (key) => {
-        const result = await this.controller.handle(key);
-        // The periodic resync reconciles every Schedule anyway: a requeue no sooner than it would only
-        // double the idle work (measured: 2 reconciles per Schedule per period instead of 1).
-        return result.requeueAfterMs !== undefined && result.requeueAfterMs >= resyncMs ? {} : result;
-      },
+      handler: (key) => this.controller.handle(key),
       timers: this.t,
       metrics: opts.metrics.workqueue,
-      onError: (key, err, failures) => {
-        const level = failures >= 5 ? 'error' : 'warn';
-        opts.log[level]({ key, failures, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
-      },
+      onError: (key, err, failures) => this.controller.failed(key, err, failures),
     });
     opts.metrics.observeSchedules(() => this.schedules.list());
   }

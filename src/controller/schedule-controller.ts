@@ -1,5 +1,6 @@
-// The Schedule controller: watches Schedules, the CronJobs it owns and their Jobs, maps every change to
-// the owning Schedule's key, and runs `reconcile` for that key on a work queue (one pass in flight per key).
+// The Schedule controller: turns a work-queue key (src/controller/keys.ts; events map to keys in
+// src/controller/events.ts) into one `reconcile` pass over what the caches hold, records the controller_runtime
+// metrics, and tells the queue when to come back (src/controller/requeue.ts).
 import type { Logger } from 'pino';
 import { LABEL_SCHEDULE, type Schedule } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
@@ -7,7 +8,9 @@ import type { CronJob, Job } from '../kube/types.js';
 import type { Metrics } from '../metrics.js';
 import { runMetrics, type RunMetrics } from '../metrics-runs.js';
 import { Notifier } from '../notify/notifier.js';
-import { NOTIFY_POLL_MS, reconcile, releaseForgottenSchedule } from './reconcile.js';
+import { splitKey } from './keys.js';
+import { reconcile, releaseForgottenSchedule } from './reconcile.js';
+import { queueDelay, requeuePolicy, type RequeuePolicy } from './requeue.js';
 
 /** ObjectCache is the read side of an informer. */
 export interface ObjectCache<T> {
@@ -25,7 +28,8 @@ export interface ControllerDeps {
   log: Logger;
   now: () => Date;
   minIntervalMinutes?: number | undefined;
-  maxRequeueMs: number;
+  /** resyncMs is the period of the resync that reconciles every Schedule (the requeue policy leaves that far to it). */
+  resyncMs: number;
   /** notifier delivers completion callbacks (default: one built here, stopped by stop()). */
   notifier?: Notifier | undefined;
   /** allowPrivateCallbackTargets: --allow-private-callback-targets (env ALLOW_PRIVATE_CALLBACK_TARGETS), from src/config.ts. */
@@ -36,34 +40,23 @@ export interface ControllerDeps {
 
 export const CONTROLLER_NAME = 'schedule';
 
-export const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const i = key.indexOf('/');
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
-/** scheduleKeyForCronJob maps a CronJob event to its owning Schedule (nothing if it is not ours). */
-export function scheduleKeyForCronJob(cronJob: CronJob): string | undefined {
-  const owner = cronJob.metadata.ownerReferences?.find((o) => o.kind === 'Schedule' && o.controller);
-  const name = owner?.name ?? cronJob.metadata.labels?.[LABEL_SCHEDULE];
-  return name && cronJob.metadata.namespace ? keyOf(cronJob.metadata.namespace, name) : undefined;
-}
-
-/** scheduleKeyForJob maps a Job event to its Schedule through the schedule-operator.io/schedule label. */
-export function scheduleKeyForJob(job: Job): string | undefined {
-  const name = job.metadata.labels?.[LABEL_SCHEDULE];
-  return name && job.metadata.namespace ? keyOf(job.metadata.namespace, name) : undefined;
-}
-
 /** ScheduleController turns a key into a reconcile pass over what the caches hold. */
 export class ScheduleController {
   private readonly appliedGenerations = new Map<string, number>();
+  /**
+   * written remembers, per key, our last status write until the cache shows it: a pass that starts before the watch
+   * brings it back reads our write instead of the older copy. Otherwise a retry soon after a write would compare
+   * with the stale status (skipping a write it needs, e.g. Ready back to True after a failed pass wrote Unknown)
+   * and write with a stale resourceVersion (a 409, again and again until the cache catches up).
+   */
+  private readonly written = new Map<string, { over: string | undefined; schedule: Schedule }>();
   private readonly runMetrics: RunMetrics;
+  private readonly requeue: RequeuePolicy;
   readonly notifier: Notifier;
 
   constructor(private readonly deps: ControllerDeps) {
     this.runMetrics = runMetrics(deps.metrics.registry, deps.metrics.perSchedule);
+    this.requeue = requeuePolicy(deps.resyncMs, deps.enqueue !== undefined);
     this.notifier =
       deps.notifier ??
       new Notifier({
@@ -74,7 +67,10 @@ export class ScheduleController {
       });
   }
 
-  /** handle reconciles one Schedule key and records controller_runtime_reconcile_*; the queue retries it when this throws. */
+  /**
+   * handle reconciles one Schedule key and records controller_runtime_reconcile_*; it returns what the work queue
+   * should do next (the queue retries with backoff when this throws).
+   */
   async handle(key: string): Promise<{ requeueAfterMs?: number }> {
     const { metrics } = this.deps;
     const labels = { controller: CONTROLLER_NAME };
@@ -82,7 +78,8 @@ export class ScheduleController {
     try {
       const result = await this.reconcileKey(key);
       metrics.reconcileTotal.inc({ ...labels, result: result.requeueAfterMs !== undefined ? 'requeue_after' : 'success' });
-      return result;
+      const delay = queueDelay(this.requeue, result.requeueAfterMs);
+      return delay === undefined ? {} : { requeueAfterMs: delay };
     } catch (err) {
       metrics.reconcileTotal.inc({ ...labels, result: 'error' });
       metrics.reconcileErrors.inc(labels);
@@ -94,7 +91,7 @@ export class ScheduleController {
 
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number }> {
     const { namespace, name } = splitKey(key);
-    const schedule = this.deps.schedules.get(namespace, name);
+    const schedule = this.freshest(key, this.deps.schedules.get(namespace, name));
     const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
     if (!schedule || schedule.metadata.deletionTimestamp) {
       // Owner references let the GC remove the CronJob and Jobs; the ledger finalizer must not hold them.
@@ -112,13 +109,27 @@ export class ScheduleController {
         log: this.deps.log,
         minIntervalMinutes: this.deps.minIntervalMinutes,
         appliedGenerations: this.appliedGenerations,
-        maxRequeueMs: this.deps.maxRequeueMs,
+        requeue: this.requeue,
         notifier: this.notifier,
-        notifyPollMs: this.deps.enqueue ? undefined : NOTIFY_POLL_MS,
         runMetrics: this.runMetrics,
+        statusWritten: (written) => this.written.set(key, { over: schedule.metadata.resourceVersion, schedule: written }),
       },
     );
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  /** freshest: our own last status write while the cache still holds the version it replaced, else the cached Schedule. */
+  private freshest(key: string, cached: Schedule | undefined): Schedule | undefined {
+    const mine = this.written.get(key);
+    if (mine && cached && cached.metadata.resourceVersion === mine.over) return mine.schedule;
+    this.written.delete(key); // the cache has caught up (or moved on, or the Schedule is gone)
+    return cached;
+  }
+
+  /** failed logs a failed pass the work queue will retry: a warning, an error from the fifth failure in a row on. */
+  failed(key: string, err: unknown, failures: number): void {
+    const level = failures >= 5 ? 'error' : 'warn';
+    this.deps.log[level]({ key, failures, err: (err as Error).message }, 'reconcile failed; retrying with backoff');
   }
 
   /** forgetCronJob drops what we remembered about a deleted CronJob. */

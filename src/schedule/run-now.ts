@@ -15,14 +15,12 @@
 // while they run - and takes them out of the list when they finish, as for its own Jobs.
 import { createHash } from 'node:crypto';
 import { ANNOTATION_RUN_REQUESTED_AT, FINALIZER_LEDGER, GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type RunRequest, type Schedule } from '../api/schedule.js';
+import { ErrorCode, failure } from '../errors.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { isRunning, jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
 
 /** Manual Jobs record the token they were started for. */
 export const ANNOTATION_RUN_REQUEST = `${GROUP}/run-request`;
-export const REASON_RUN_ACTIVE = 'RunActive';
-export const REASON_RUN_STARTED = 'RunStarted';
-export const REASON_RUN_REFUSED = 'RunRefused';
 
 const MAX_JOB_NAME = 63;
 
@@ -56,12 +54,8 @@ export function decideRunNow({ schedule, cronJob, jobs }: RunNowInputs): RunNowD
   if (jobs.some((j) => j.metadata.name === name)) return { action: 'create', token, job: manualJob(schedule, cronJob, token) };
   const active = activeJobNames(cronJob, jobs);
   if (active.length) {
-    return {
-      action: 'refuse',
-      token,
-      reason: REASON_RUN_ACTIVE,
-      message: `run request "${token}" refused: Job ${active.join(', ')} is still running and runs never overlap (concurrencyPolicy Forbid); request again with a new token after it finishes`,
-    };
+    const refusal = failure(ErrorCode.RunActive, { token, active });
+    return { action: 'refuse', token, reason: refusal.reason, message: refusal.message };
   }
   return { action: 'create', token, job: manualJob(schedule, cronJob, token) };
 }

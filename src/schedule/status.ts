@@ -2,8 +2,9 @@
 // owned CronJob and its Jobs - and from the few facts that must outlive the Jobs (latest times,
 // last run, recent runs). Pure: the clock is an argument. The run counters are the ledger's (a separate
 // step), so this function copies them through untouched.
-import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
+import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
 import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
+import { ErrorCode, failure, type Failure } from '../errors.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
@@ -17,8 +18,8 @@ export interface StatusInputs {
   cronJob: CronJob | undefined;
   jobs: Job[];
   now: Date;
-  /** applyError is the API server's refusal of the CronJob, when the last apply failed. */
-  applyError?: { reason: string; message: string } | undefined;
+  /** applyError is why the CronJob does not follow the spec (CronJobRejected, CronJobNotOwned), when it does not. */
+  applyError?: Failure | undefined;
 }
 
 /** computeStatus is the status the Schedule should have now. */
@@ -59,14 +60,10 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
 
 function conditions(validation: ValidationResult, cronJob: CronJob | undefined, applyError: StatusInputs['applyError'], next: string | undefined): ConditionInput[] {
   if (!validation.ok) {
-    const message = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-    return [
-      { type: CONDITION_READY, status: 'False', reason: Reason.InvalidSpec, message: cronJob ? `${message} (the CronJob keeps its last valid spec)` : message },
-    ];
+    const problems = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    return problemConditions(failure(ErrorCode.InvalidSpec, { problems, keepsCronJob: cronJob !== undefined }));
   }
-  if (applyError) {
-    return [{ type: CONDITION_READY, status: 'False', reason: applyError.reason, message: applyError.message }];
-  }
+  if (applyError) return problemConditions(applyError);
   const suspended = validation.spec.suspend;
   const where = `CronJob ${cronJob?.metadata.name ?? '?'} runs "${validation.effectiveSchedule}" in ${validation.timeZone}`;
   return [
@@ -79,7 +76,52 @@ function conditions(validation: ValidationResult, cronJob: CronJob | undefined, 
     suspended
       ? { type: CONDITION_SUSPENDED, status: 'True', reason: Reason.Suspended, message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish' }
       : { type: CONDITION_SUSPENDED, status: 'False', reason: Reason.Active, message: 'the CronJob starts Jobs on schedule' },
+    ...progressConditions(undefined),
   ];
+}
+
+/**
+ * problemConditions: Ready and the kstatus pair for a problem. Terminal problems (only a person can fix them)
+ * are Ready=False and Stalled=True; transient ones (the operator retries) are Ready=Unknown and Reconciling=True.
+ */
+export function problemConditions(problem: Failure): ConditionInput[] {
+  const ready: ConditionInput['status'] = problem.retry === 'transient' ? 'Unknown' : 'False';
+  return [{ type: CONDITION_READY, status: ready, reason: problem.reason, message: problem.message }, ...progressConditions(problem)];
+}
+
+/** progressConditions: the kstatus pair Reconciling and Stalled (abnormal-true: True means attention). */
+function progressConditions(problem: Failure | undefined): ConditionInput[] {
+  if (problem?.retry === 'transient') {
+    return [
+      { type: CONDITION_RECONCILING, status: 'True', reason: problem.reason, message: problem.message },
+      { type: CONDITION_STALLED, status: 'False', reason: problem.reason, message: 'the operator retries on its own with backoff' },
+    ];
+  }
+  if (problem?.retry === 'terminal') {
+    return [
+      { type: CONDITION_RECONCILING, status: 'False', reason: problem.reason, message: 'no progress until a person acts: see the Stalled condition' },
+      { type: CONDITION_STALLED, status: 'True', reason: problem.reason, message: problem.message },
+    ];
+  }
+  return [
+    { type: CONDITION_RECONCILING, status: 'False', reason: Reason.Reconciled, message: 'the spec is applied and nothing is being retried' },
+    { type: CONDITION_STALLED, status: 'False', reason: Reason.Reconciled, message: 'nothing waits for a person' },
+  ];
+}
+
+/**
+ * statusAfterFailedPass: what a pass that failed knows - the previous status with Ready and the kstatus pair
+ * describing the failure. Counters and everything observed stay as they were (a failed pass never counts Jobs);
+ * observedGeneration moves only for a terminal failure (this generation was looked at and needs a person), not for
+ * a transient one (the retry still has to apply it).
+ */
+export function statusAfterFailedPass(schedule: Schedule, problem: Failure, now: Date): ScheduleStatus {
+  const prev = schedule.status ?? {};
+  const generation = schedule.metadata.generation;
+  const status: ScheduleStatus = { ...prev };
+  if (problem.retry === 'terminal' && generation !== undefined) status.observedGeneration = generation;
+  status.conditions = setConditions(prev.conditions, problemConditions(problem), generation, toRfc3339(now));
+  return status;
 }
 
 /** upcomingRuns lists the next UPCOMING_RUNS instants as RFC3339 UTC strings. */

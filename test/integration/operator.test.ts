@@ -40,6 +40,8 @@ describe('a Schedule reconciled by the operator', () => {
     ]);
     expect(cj.metadata.managedFields.map((f: any) => f.manager)).toContain('schedule-operator');
     expect(s.status).toMatchObject({ effectiveSchedule: '30 2 * * *', cronJobName: 'nightly', observedGeneration: 1 });
+    // kstatus reads it as Current: observedGeneration matches and neither Reconciling nor Stalled is True.
+    expect(s.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'Suspended=False', 'Reconciling=False', 'Stalled=False']);
     expect(s.status.upcomingRuns).toHaveLength(5);
     expect(s.status.nextRunTime).toBe(s.status.upcomingRuns[0]);
     expect(Date.parse(s.status.nextRunTime)).toBeGreaterThan(Date.now());
@@ -82,6 +84,10 @@ describe('a Schedule reconciled by the operator', () => {
     const ready = readyCondition(s);
     expect(ready.status).toBe('False');
     expect(ready.message).toContain('spec.schedule');
+    // kstatus reads it as Failed (Stalled=True at the current generation), not as still in progress.
+    expect(s.status.observedGeneration).toBe(s.metadata.generation);
+    expect(s.status.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: ready.message });
+    expect(s.status.conditions.find((c: any) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
     expect(await env.kube.get(cronJobsPath(env.ns, 'broken'))).toBeUndefined();
     // The Event is written just after the status, so it may trail the condition by a moment.
     const reasons = await eventually('the InvalidSpec Event', async () => {

@@ -2,7 +2,9 @@
 // chart's ServiceAccount (kubeconfig `as: system:serviceaccount:<ns>:<sa>`, i.e. Impersonate-User) and does
 // its whole job - leader Lease, CronJob, status, Events, a run-now Job, the ledger (the finalizer released
 // when a counted Job is deleted), a signed completion callback (Secret read). Then the same scenario with one rule taken out of
-// the rendered Role fails, which shows the test notices an RBAC gap.
+// the rendered Role fails, which shows the test notices an RBAC gap - and the operator names the missing verb and
+// resource where a person looks: the Schedule's Ready and Stalled conditions (PermissionDenied); for the status
+// subresource itself, which it cannot write, its log; for the Secret of a callback, status.notify.lastError.
 //
 // Namespaced mode (watchNamespaces): the strictest form of the rules, and an operator that watches only
 // its own namespace leaves the other test files' Schedules alone.
@@ -138,6 +140,38 @@ async function setUp(prefix: string, drop?: { resource: string; verbs: string[] 
 
 const forbidden = (op: OperatorProcess) => op.logs.filter((l) => /forbidden/i.test(l));
 
+/** Where the operator tells a person which permission it lacks. */
+type Says = { condition: string } | { log: string } | { notifyError: RegExp };
+
+/** expectNamed waits until the operator names the missing permission where `says` points. */
+async function expectNamed(s: Scenario, says: Says): Promise<void> {
+  if ('condition' in says) {
+    // Ready=False and Stalled=True, reason PermissionDenied, the message naming verb, resource and namespace.
+    const want = `the operator may not ${says.condition} in namespace ${s.ns} (403 Forbidden): grant its ServiceAccount`;
+    const schedule = await eventually(
+      `Ready=False/PermissionDenied naming "${says.condition}"`,
+      async () => {
+        const got = await kube.get(schedulesPath(s.ns, 'nightly'));
+        const ready = readyCondition(got);
+        return ready?.status === 'False' && ready.reason === 'PermissionDenied' && ready.message.includes(want) ? got : undefined;
+      },
+      30_000,
+    );
+    const stalled = schedule.status.conditions.find((c: any) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'PermissionDenied' });
+    expect(stalled.message).toContain(want);
+    expect(schedule.status.conditions.find((c: any) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
+  } else if ('log' in says) {
+    await eventually(`a log line naming "${says.log}"`, async () => s.operator.logs.find((l) => l.includes(`the operator may not ${says.log} in namespace ${s.ns}`)), 30_000);
+  } else {
+    await eventually(
+      `status.notify.lastError matching ${says.notifyError}`,
+      async () => says.notifyError.test((await kube.get(schedulesPath(s.ns, 'nightly')))?.status?.notify?.lastError ?? ''),
+      30_000,
+    );
+  }
+}
+
 describe('the chart\'s RBAC, exercised by the real operator as the chart\'s ServiceAccount', () => {
   it('is enough for the whole job: Lease, CronJob, status, run-now Job, ledger, signed callback, Events', async () => {
     const s = await setUp('rbac-full');
@@ -151,16 +185,17 @@ describe('the chart\'s RBAC, exercised by the real operator as the chart\'s Serv
     expect(forbidden(s.operator)).toEqual([]);
   });
 
-  it.concurrent.each([
-    { resource: 'jobs', verbs: ['create'], stops: 'a run-now Job' },
-    { resource: 'schedules/status', verbs: ['update', 'patch'], stops: 'status Ready=True (status subresource)' },
-    { resource: 'jobs', verbs: ['patch', 'update'], stops: 'a deleted Job released (ledger finalizer removed by a Job patch)' },
-    { resource: 'secrets', verbs: ['get'], stops: 'a signed completion callback (Secret read)' },
-  ])('fails without $resource $verbs (the test sees the RBAC gap): stops at "$stops"', async ({ resource, verbs, stops }) => {
+  it.concurrent.each<{ resource: string; verbs: string[]; stops: string; says: Says }>([
+    { resource: 'jobs', verbs: ['create'], stops: 'a run-now Job', says: { condition: 'create jobs' } },
+    { resource: 'schedules/status', verbs: ['update', 'patch'], stops: 'status Ready=True (status subresource)', says: { log: 'update schedules/status' } },
+    { resource: 'jobs', verbs: ['patch', 'update'], stops: 'a deleted Job released (ledger finalizer removed by a Job patch)', says: { condition: 'patch jobs' } },
+    { resource: 'secrets', verbs: ['get'], stops: 'a signed completion callback (Secret read)', says: { notifyError: /cannot get resource "secrets"/ } },
+  ])('fails without $resource $verbs (the test sees the RBAC gap): stops at "$stops", and names it', async ({ resource, verbs, stops, says }) => {
     const s = await setUp(`rbac-no-${resource.replace('/', '-')}-${verbs[0]}`, { resource, verbs });
     await s.operator.waitReady(60_000).catch(() => undefined);
     await expect(wholeJob(s, 90_000, stops)).rejects.toThrow(/timed out/);
     expect(s.step).toBe(stops);
     expect(forbidden(s.operator).length).toBeGreaterThan(0);
+    await expectNamed(s, says);
   });
 });

@@ -17,8 +17,8 @@ export type Write =
 export class FakeKube implements KubeClient {
   writes: Write[] = [];
   cronJobs = new Map<string, CronJob>();
-  /** failNext makes the next call of a verb fail with this error. */
-  failNext: Partial<Record<Write['verb'], Error>> = {};
+  /** failNext makes the next call of a verb (or of getJob, a read) fail with this error. */
+  failNext: Partial<Record<Write['verb'] | 'getJob', Error>> = {};
   /** jobs is the API server's truth about Jobs (getJob reads it; createJob and finalizer patches change it). */
   jobs = new Map<string, Job>();
   /** secrets holds Secret values by "namespace/name/key". */
@@ -77,6 +77,7 @@ export class FakeKube implements KubeClient {
   }
 
   async getJob(namespace: string, name: string): Promise<Job | undefined> {
+    this.maybeFail('getJob');
     const job = this.jobs.get(`${namespace}/${name}`);
     return job ? structuredClone(job) : undefined;
   }
@@ -122,7 +123,7 @@ export class FakeKube implements KubeClient {
     this.writes = [];
   }
 
-  private maybeFail(verb: Write['verb']): void {
+  private maybeFail(verb: Write['verb'] | 'getJob'): void {
     const err = this.failNext[verb];
     if (err) {
       delete this.failNext[verb];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
-import { describeListError, scheduleChanged } from '../../../src/controller/manager.js';
+import { scheduleChanged } from '../../../src/controller/events.js';
+import { describeListError } from '../../../src/controller/manager.js';
 import { ApiError } from '../../../src/kube/rest.js';
 
 const s = (meta: Partial<Schedule['metadata']>, status?: Schedule['status']): Schedule => ({

@@ -74,7 +74,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 beforeEach(() => {
   kube = new FakeKube();
   registry = new Registry();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), maxRequeueMs: 600_000, runMetrics: runMetrics(registry, true) };
+  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined }, runMetrics: runMetrics(registry, true) };
 });
 
 describe('the ledger in reconcile', () => {

@@ -29,7 +29,7 @@ let kube: FakeKube;
 let deps: ReconcileDeps;
 beforeEach(() => {
   kube = new FakeKube();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), maxRequeueMs: 600_000 };
+  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined } };
 });
 
 /** settle feeds the fake's answers back as the next observation, as the informers would. */
