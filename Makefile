@@ -82,7 +82,7 @@ helm-lint: cluster-binaries
 chart-readme: deps
 	npx tsx hack/chart-readme.ts
 
-## argocd-cm: regenerate argocd/argocd-cm-patch.yaml from argocd/health-schedule.lua
+## argocd-cm: regenerate argocd/argocd-cm-patch.yaml from argocd/<group>/<Kind>/ (health.lua, actions/)
 argocd-cm: deps
 	npx tsx hack/argocd-cm.ts
 
