@@ -125,7 +125,7 @@ describe('helm test', () => {
     expect(r.out).toMatch(/^ok {3}a replica leads \(Lease .*\/schedule-operator-leader\): /m);
     expect(r.out).toMatch(/^ok {3}a valid Schedule is admitted \(dry run in .*\): 201/m);
     expect(r.out).toMatch(/^ok {3}an invalid Schedule is refused by the webhook .*admission webhook "schedules.schedule-operator.io" denied the request/m);
-    expect(r.out).toMatch(/all checks passed$/);
+    expect(r.out.trim()).toMatch(/all checks passed$/);
     // dry runs: nothing was stored
     const list = await kube.get(schedulesPath(ns.name));
     expect(list.items.filter((s: any) => s.metadata.name.startsWith('helm-test-'))).toEqual([]);
@@ -141,6 +141,6 @@ describe('helm test', () => {
     expect(r.out).toMatch(/^FAIL the operator answers on \/readyz/m);
     expect(r.out).toMatch(/^FAIL a replica leads .*: GET Lease answered 403/m);
     expect(r.out).toMatch(/^FAIL a valid Schedule is admitted .*403/m);
-    expect(r.out).toMatch(/4 check\(s\) failed$/);
+    expect(r.out.trim()).toMatch(/4 check\(s\) failed$/);
   });
 });
