@@ -30,6 +30,12 @@ const NOT_YET_EXPOSED = new Set([
   'schedule_operator_ready',
 ]);
 
+/**
+ * promtool's lint findings in prom-client's default Node.js metrics (gauges named *_total), not in the
+ * operator's: left as prom-client names them, since dashboards for Node.js processes use these names.
+ */
+const UPSTREAM_LINT = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+
 const TEST_FILE = 'test/alerts/alerts.test.yaml';
 let promtool: string;
 let dir: string;
@@ -111,7 +117,8 @@ describe('the PrometheusRule, checked and unit-tested by promtool', () => {
     const custom = await renderRules([
       '--set-string', 'alerts.selector=namespace="ops"\\,service="so"',
       '--set', 'alerts.consecutiveFailures=5', '--set', 'alerts.missedRunsWindow=6h', '--set', 'alerts.notReadyFor=1h',
-      '--set', 'alerts.noLeaderFor=10m', '--set', 'alerts.reconcileErrorRatio=0.25', '--set', 'alerts.webhookErrorRatio=0.5',
+      // decimals through --set-json: helm's --set passes them as strings, which the schema refuses
+      '--set', 'alerts.noLeaderFor=10m', '--set-json', 'alerts.reconcileErrorRatio=0.25', '--set-json', 'alerts.webhookErrorRatio=0.5',
       '--set', 'alerts.ruleLabels.team=platform', '--set', 'alerts.labels.release=prometheus', '--set', 'alerts.runbookUrl=https://runbooks.example.com/so',
       '--set', 'webhook.failurePolicy=Ignore',
     ]);
@@ -165,10 +172,13 @@ describe('what a real operator exposes', () => {
     return operator;
   }
 
-  it('passes promtool check metrics', async () => {
+  it('passes promtool check metrics (the operator\'s own metrics without a problem)', async () => {
     const r = await runPromtool(['check', 'metrics'], text);
     console.log(r.out.trim() || 'promtool check metrics: no problems');
-    expect(r.code, r.out).toBe(0);
+    // 0: no problems; 3: lint problems only (1 would be text promtool cannot parse)
+    expect([0, 3], r.out).toContain(r.code);
+    const problems = r.out.trim().split('\n').filter(Boolean).map((line) => line.split(' ')[0]!);
+    expect(problems.filter((name) => !UPSTREAM_LINT.has(name))).toEqual([]);
   });
 
   it('exposes every metric the alerts and the dashboard name (or the name is listed as not yet exposed)', async () => {
