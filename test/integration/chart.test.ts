@@ -1,6 +1,8 @@
 // The Helm chart: lint, render with default and non-default values, refuse bad values (values.schema.json),
 // and install into the real test cluster where the API server accepts every object.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { clusterKubeconfig } from '../support/env.js';
 import { eventually, testKube, type TestKube } from '../support/kube.js';
 import { CHART, render, run } from './chart-helpers.js';
@@ -128,7 +130,7 @@ describe('helm lint and template', () => {
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['schedule-operator-leader'], verbs: ['get'] },
     ]);
     const pod = hooks.find((o) => o.kind === 'Pod');
-    expect(pod.spec.containers[0].image).toBe('schedule-operator:0.1.0');
+    expect(pod.spec.containers[0].image).toBe(`schedule-operator:${parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')).appVersion}`);
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     // in namespaced mode the Schedules are dry-run in the first watched namespace; the Lease stays in the release's
     const namespaced = (await render('so', 'so-system', ['--set', 'watchNamespaces={team-a}', '--set', 'webhook.checkJobPermission=false'])).filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');

@@ -100,7 +100,7 @@ describe('helm test', () => {
     expect(pod.spec.nodeName).toMatch(/^kwok-node-/);
     expect(pod.status.phase).toBe('Running');
     const c = pod.spec.containers[0];
-    expect(c.image).toBe('schedule-operator:0.1.0');
+    expect(c.image).toBe(`schedule-operator:${parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')).appVersion}`);
     expect(c.command.slice(0, 3)).toEqual(['node', '--input-type=module', '--eval']);
     expect(c.command[3]).toBe(readFileSync(SCRIPT, 'utf8'));
     expect(pod.spec.serviceAccountName).toBe(`${release}-schedule-operator-test`);
