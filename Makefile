@@ -75,14 +75,14 @@ NAMESPACE ?= schedule-operator
 ## helm-lint: lint the chart with default and non-default values, and render it
 helm-lint: cluster-binaries
 	$(HELM) lint --strict $(CHART)
-	$(HELM) lint --strict $(CHART) --set 'watchNamespaces={team-a,team-b}' --set webhook.certManager.enabled=true --set metrics.serviceMonitor.enabled=true --set networkPolicy.enabled=true
+	$(HELM) lint --strict $(CHART) --set 'watchNamespaces={team-a,team-b}' --set webhook.certManager.enabled=true --set metrics.serviceMonitor.enabled=true --set networkPolicy.enabled=true --set alerts.enabled=true --set dashboard.enabled=true
 	$(HELM) template $(RELEASE) $(CHART) --namespace $(NAMESPACE) >/dev/null
 
 ## chart-readme: regenerate charts/schedule-operator/README.md from values.yaml
 chart-readme: deps
 	npx tsx hack/chart-readme.ts
 
-## argocd-cm: regenerate argocd/argocd-cm-patch.yaml from argocd/health-schedule.lua
+## argocd-cm: regenerate argocd/argocd-cm-patch.yaml from argocd/<group>/<Kind>/ (health.lua, actions/)
 argocd-cm: deps
 	npx tsx hack/argocd-cm.ts
 

@@ -55,6 +55,10 @@ helm upgrade --install schedule-operator charts/schedule-operator --namespace sc
   CA and certificate generated at install and reused on upgrades.
 - **RBAC**: explicit verbs, no wildcards; namespaced Roles when \`watchNamespaces\` is set.
 - **Argo CD**: see [docs/argocd.md](../../docs/argocd.md).
+- **Alerts and dashboard** (off by default): \`alerts.enabled\` creates a PrometheusRule whose alerts link
+  [docs/runbooks.md](../../docs/runbooks.md); \`dashboard.enabled\` a Grafana dashboard ConfigMap for the sidecar.
+- **\`helm test\`**: checks /readyz through the Service, the leader Lease, and that the webhook admits a valid
+  Schedule and refuses an invalid one (dry runs). See [docs/install.md](../../docs/install.md#helm-test).
 
 ## Values
 

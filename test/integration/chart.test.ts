@@ -1,6 +1,8 @@
 // The Helm chart: lint, render with default and non-default values, refuse bad values (values.schema.json),
 // and install into the real test cluster where the API server accepts every object.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { clusterKubeconfig } from '../support/env.js';
 import { eventually, testKube, type TestKube } from '../support/kube.js';
 import { CHART, render, run } from './chart-helpers.js';
@@ -13,6 +15,8 @@ const NON_DEFAULT = [
   '--set', 'callbacks.readSecrets=false',
   '--set', 'operator.minIntervalMinutes=5',
   '--set', 'replicaCount=3',
+  '--set', 'alerts.enabled=true',
+  '--set', 'dashboard.enabled=true',
 ];
 
 const kinds = (objs: any[]) => objs.map((o) => `${o.kind}/${o.metadata.name}${o.metadata.namespace ? `@${o.metadata.namespace}` : ''}`).sort();
@@ -31,7 +35,7 @@ describe('helm lint and template', () => {
   });
 
   it('renders, by default, a cluster-wide operator with webhook, Helm-generated TLS, PDB and a kept CRD', async () => {
-    const objs = await render('so', 'so-system');
+    const objs = await render('so', 'so-system', ['--skip-tests']);
     expect(kinds(objs)).toEqual([
       'ClusterRole/so-schedule-operator',
       'ClusterRole/so-schedule-operator-access-review',
@@ -65,6 +69,12 @@ describe('helm lint and template', () => {
     expect(k).toContain('Issuer/so-schedule-operator-selfsigned@so-system');
     expect(k).toContain('ServiceMonitor/so-schedule-operator@so-system');
     expect(k).toContain('NetworkPolicy/so-schedule-operator@so-system');
+    expect(k).toContain('PrometheusRule/so-schedule-operator@so-system');
+    expect(k).toContain('ConfigMap/so-schedule-operator-dashboard@so-system');
+    const dashboard = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'so-schedule-operator-dashboard');
+    expect(dashboard.metadata.labels.grafana_dashboard).toBe('1');
+    expect(JSON.parse(dashboard.data['schedule-operator.json']).uid).toBe('schedule-operator');
+    expect(objs.find((o) => o.kind === 'ServiceMonitor').spec.endpoints[0].honorLabels).toBe(true);
     expect(k).not.toContain('Secret/so-schedule-operator-webhook-tls@so-system');
     expect(k.filter((x) => x.startsWith('ClusterRole/'))).toEqual(['ClusterRole/so-schedule-operator-access-review']);
     const vwc = objs.find((o) => o.kind === 'ValidatingWebhookConfiguration');
@@ -109,6 +119,26 @@ describe('helm lint and template', () => {
     expect(c.args).toEqual(expect.arrayContaining(['--leader-elect=true', '--webhook-bind-address=:9443']));
   });
 
+  it('renders the helm test hooks: a Pod in the operator image, its ServiceAccount and a Role limited to dry-run creates and the Lease', async () => {
+    const objs = await render('so', 'so-system');
+    const hooks = objs.filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
+    expect(kinds(hooks)).toEqual(['Pod/so-schedule-operator-test@so-system', 'Role/so-schedule-operator-test@so-system', 'RoleBinding/so-schedule-operator-test@so-system', 'ServiceAccount/so-schedule-operator-test@so-system']);
+    const role = hooks.find((o) => o.kind === 'Role');
+    expect(role.rules).toEqual([
+      { apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['schedule-operator-leader'], verbs: ['get'] },
+    ]);
+    const pod = hooks.find((o) => o.kind === 'Pod');
+    expect(pod.spec.containers[0].image).toBe(`schedule-operator:${parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')).appVersion}`);
+    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
+    // in namespaced mode the Schedules are dry-run in the first watched namespace; the Lease stays in the release's
+    const namespaced = (await render('so', 'so-system', ['--set', 'watchNamespaces={team-a}', '--set', 'webhook.checkJobPermission=false'])).filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
+    expect(namespaced.find((o) => o.kind === 'Role' && o.metadata.namespace === 'team-a').rules).toEqual([{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] }]);
+    expect(namespaced.find((o) => o.kind === 'Role' && o.metadata.namespace === 'so-system').rules[0].resources).toEqual(['leases']);
+    expect(kinds(await render('so', 'so-system', ['--set', 'helmTest.enabled=false'])).filter((k) => k.includes('-test'))).toEqual([]);
+  });
+
   it.each([
     [['--set', 'replicaCount=zero'], /replicaCount.*got string, want integer/],
     [['--set', 'webhook.failurePolicy=Sometimes'], /webhook\/failurePolicy.*must be one of 'Fail', 'Ignore'/],
@@ -118,6 +148,15 @@ describe('helm lint and template', () => {
     [['--set', 'image.digest=latest'], /image\/digest.*does not match pattern/],
     [['--set', 'webhook.certManager.enabled=maybe'], /webhook\/certManager\/enabled.*must be one of/],
     [['--set', 'operator.logLevel=verbose'], /operator\/logLevel.*must be one of/],
+    // unknown keys are refused at every level the chart defines, naming the key and where it is
+    [['--set', 'alerts.enabeld=true'], /at '\/alerts': additional properties 'enabeld' not allowed/],
+    [['--set', 'dashboard.label.grafana_dashboard=1'], /at '\/dashboard': additional properties 'label' not allowed/],
+    [['--set', 'helmTest.enable=false'], /at '\/helmTest': additional properties 'enable' not allowed/],
+    [['--set', 'resources.limit.memory=1Gi'], /at '\/resources': additional properties 'limit' not allowed/],
+    [['--set', 'webhook.namespaceSelector.matchLabel.team=a'], /at '\/webhook\/namespaceSelector': additional properties 'matchLabel' not allowed/],
+    [['--set', 'metrics.serviceMonitor.intervall=1m'], /at '\/metrics\/serviceMonitor': additional properties 'intervall' not allowed/],
+    [['--set', 'alerts.missedRunsWindow=an hour'], /alerts\/missedRunsWindow.*does not match pattern/],
+    [['--set', 'alerts.reconcileErrorRatio=2'], /alerts\/reconcileErrorRatio.*maximum/],
   ])('refuses bad values at install: %j', async (args, message) => {
     const r = await run('helm', ['template', 'so', CHART, ...args]);
     expect(r.code).not.toBe(0);
@@ -150,7 +189,7 @@ describe('helm install into the test cluster', () => {
     // --take-ownership adopts it, --force-conflicts takes its fields, as an upgrade from a kubectl-applied CRD needs.
     const r = await run('helm', ['install', release, CHART, '--namespace', namespace, '--create-namespace', '--take-ownership', '--force-conflicts', '--kubeconfig', kubeconfig, ...scoped]);
     expect(r.code, r.stderr).toBe(0);
-    const objs = await render(release, namespace, scoped);
+    const objs = await render(release, namespace, [...scoped, '--skip-tests']);
     for (const o of objs) {
       const got = await kube.get(apiPath(o));
       expect(got?.metadata?.name, `${o.kind} ${o.metadata.name}`).toBe(o.metadata.name);

@@ -29,6 +29,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: schedule-operator
 {{- end -}}
 
+{{/* testLabels: the `helm test` objects' labels; not the selector labels, so no Service or PDB selects the test Pod. */}}
+{{- define "schedule-operator.testLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "schedule-operator.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: schedule-operator
+{{- end -}}
+
 {{- define "schedule-operator.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "schedule-operator.fullname" .) .Values.serviceAccount.name -}}
@@ -103,4 +113,22 @@ No wildcards, no delete: owned CronJobs are removed by the garbage collector thr
   resources: ["secrets"]
   verbs: ["get"]
 {{- end }}
+{{- end -}}
+
+{{/* alertSelector: the label matchers that pick this release's series in alerts and the dashboard. */}}
+{{- define "schedule-operator.alertSelector" -}}
+{{- if .Values.alerts.selector -}}
+{{- .Values.alerts.selector -}}
+{{- else -}}
+{{- printf "job=%q" (printf "%s-metrics" (include "schedule-operator.fullname" .)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* runbookUrl: where docs/runbooks.md is published; each alert links to its section. */}}
+{{- define "schedule-operator.runbookUrl" -}}
+{{- if .Values.alerts.runbookUrl -}}
+{{- .Values.alerts.runbookUrl -}}
+{{- else -}}
+{{- printf "%s/blob/main/docs/runbooks.md" (trimSuffix "/" .Chart.Home) -}}
+{{- end -}}
 {{- end -}}

@@ -1,92 +1,113 @@
-// The Argo CD health check (argocd/health-schedule.lua) run by a real Lua interpreter (lua5.4; .ci/run
-// installs it) against a table of Schedules. Objects reach Lua as Argo CD hands them over: JSON turned
-// into Lua tables (arrays as sequences, null as absent).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Argo CD's built-in-check layout for Schedule (argocd/schedule-operator.io/Schedule/): health.lua driven by
+// health_test.yaml and actions/*.lua driven by actions/action_test.yaml, as Argo CD's own test runs
+// resource_customizations, but under a real lua5.4 (test/unit/argocd/argocd-lua.ts: Argo CD's globals and
+// libraries only). The argocd-cm patch is generated from the same files.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { asReturned, runLua } from './argocd-lua.js';
 
-const SCRIPT = fileURLToPath(new URL('../../../argocd/health-schedule.lua', import.meta.url));
-const LUA = process.env.LUA ?? 'lua5.4';
+const ROOT = 'argocd';
+const KIND_DIR = join(ROOT, 'schedule-operator.io', 'Schedule');
+const ACTIONS_DIR = join(KIND_DIR, 'actions');
+const load = (dir: string, path: string) => parse(readFileSync(join(dir, path), 'utf8'));
 
-/** toLua writes a JSON value as a Lua table constructor. */
-export function toLua(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value); // JSON string escapes are valid Lua escapes for this data
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
-    .join(', ')}}`;
-}
+interface HealthTest { healthStatus: { status: string; message: string }; inputPath: string }
+interface DiscoveryTest { inputPath: string; result: Array<{ name: string; disabled?: boolean; iconClass?: string; displayName?: string }> }
+interface ActionTest { action: string; inputPath: string; expectedOutputPath: string }
 
-/** runHealth evaluates the script once per object in one interpreter; returns [status, message] pairs. */
-function runHealth(objects: unknown[]): Array<[string, string]> {
-  const program = [
-    `local script = assert(loadfile(${JSON.stringify(SCRIPT)}))`,
-    ...objects.map((o) => `obj = ${toLua(o)}\nlocal hs = script()\nio.write(hs.status, "\\t", hs.message, "\\n")`),
-  ].join('\n');
-  let out: string;
-  try {
-    out = execFileSync(LUA, ['-'], { input: program, encoding: 'utf8' });
-  } catch (err) {
-    throw new Error(`could not run ${LUA} (install it: apt-get install -y lua5.4, as .ci/run does): ${(err as Error).message}`);
-  }
-  return out.trimEnd().split('\n').map((line) => line.split('\t') as [string, string]);
-}
+const healthTests = (load(KIND_DIR, 'health_test.yaml') as { tests: HealthTest[] }).tests;
+const actionTests = load(ACTIONS_DIR, 'action_test.yaml') as { discoveryTests: DiscoveryTest[]; actionTests: ActionTest[] };
+const ACTIONS = readdirSync(ACTIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'testdata').map((d) => d.name).sort();
 
-const ready = (status: string, reason: string, message = '') => ({ type: 'Ready', status, reason, message, lastTransitionTime: '2026-01-01T00:00:00Z' });
-const schedule = (o: { generation?: number; spec?: object; status?: object; annotations?: Record<string, string> }) => ({
-  apiVersion: 'schedule-operator.io/v1alpha1',
-  kind: 'Schedule',
-  metadata: { name: 'nightly', namespace: 'team', generation: o.generation ?? 1, ...(o.annotations ? { annotations: o.annotations } : {}) },
-  spec: { schedule: '0 2 * * *', jobTemplate: { spec: {} }, ...(o.spec ?? {}) },
-  ...(o.status ? { status: o.status } : {}),
-});
-const good = { observedGeneration: 1, conditions: [ready('True', 'Reconciled', 'CronJob nightly is up to date')], effectiveSchedule: '0 2 * * *', nextRunTime: '2026-01-02T02:00:00Z' };
-const failedRun = { jobName: 'nightly-29000000', trigger: 'Scheduled', result: 'Failed', reason: 'BackoffLimitExceeded' };
+describe('argocd/schedule-operator.io/Schedule/health.lua (health_test.yaml under lua5.4)', () => {
+  const outcomes = runLua(healthTests.map((t) => ({ script: join(KIND_DIR, 'health.lua'), obj: load(KIND_DIR, t.inputPath) })));
 
-const cases: Array<{ name: string; obj: unknown; status: string; message: RegExp }> = [
-  { name: 'no status yet is Progressing', obj: schedule({}), status: 'Progressing', message: /Waiting for schedule-operator to reconcile/ },
-  { name: 'status without observedGeneration is Progressing', obj: schedule({ status: { conditions: [] } }), status: 'Progressing', message: /reconcile/ },
-  { name: 'a new generation not yet observed is Progressing, even when the old one was Ready', obj: schedule({ generation: 3, status: { ...good, observedGeneration: 2 } }), status: 'Progressing', message: /observe generation 3 \(status describes 2\)/ },
-  { name: 'a new generation not yet observed is Progressing, even when the old one was invalid', obj: schedule({ generation: 2, status: { observedGeneration: 1, conditions: [ready('False', 'InvalidSpec', 'spec.timeZone ...')] } }), status: 'Progressing', message: /generation 2/ },
-  { name: 'no Ready condition is Progressing', obj: schedule({ status: { observedGeneration: 1, conditions: [] } }), status: 'Progressing', message: /Waiting for the Ready condition$/ },
-  { name: 'Ready=Unknown is Progressing with its reason', obj: schedule({ status: { observedGeneration: 1, conditions: [ready('Unknown', 'Reconciling', 'applying')] } }), status: 'Progressing', message: /Reconciling: applying/ },
-  { name: 'Ready=True for the current generation is Healthy, showing schedule and next run', obj: schedule({ status: good }), status: 'Healthy', message: /^Schedule 0 2 \* \* \*; next run 2026-01-02T02:00:00Z$/ },
-  { name: 'InvalidSpec is Degraded with the operator\'s message', obj: schedule({ status: { observedGeneration: 1, conditions: [ready('False', 'InvalidSpec', 'spec.timeZone: "europe/berlin" is not a time zone; write Europe/Berlin')] } }), status: 'Degraded', message: /^InvalidSpec: spec.timeZone: "europe\/berlin"/ },
-  { name: 'CronJobRejected is Degraded', obj: schedule({ status: { observedGeneration: 1, conditions: [ready('False', 'CronJobRejected', 'image: Required value')] } }), status: 'Degraded', message: /^CronJobRejected: image/ },
-  { name: 'a suspended valid Schedule is Suspended', obj: schedule({ spec: { suspend: true }, status: { ...good, conditions: [ready('True', 'Suspended', '')] } }), status: 'Suspended', message: /spec.suspend is true/ },
-  { name: 'a suspended Schedule whose Ready=False reason is Suspended is Suspended, not Degraded', obj: schedule({ spec: { suspend: true }, status: { observedGeneration: 1, conditions: [ready('False', 'Suspended', 'suspended')] } }), status: 'Suspended', message: /Suspended/ },
-  { name: 'a suspended but invalid Schedule is Degraded', obj: schedule({ spec: { suspend: true }, status: { observedGeneration: 1, conditions: [ready('False', 'InvalidSpec', 'bad cron')] } }), status: 'Degraded', message: /InvalidSpec: bad cron/ },
-  { name: 'a failed last run stays Healthy by default', obj: schedule({ status: { ...good, lastRun: failedRun } }), status: 'Healthy', message: /last run Failed$/ },
-  { name: 'a failed last run is Degraded when the Schedule opts in by annotation', obj: schedule({ annotations: { 'schedule-operator.io/argocd-degrade-on-failure': 'true' }, status: { ...good, lastRun: failedRun } }), status: 'Degraded', message: /^Last run nightly-29000000 failed \(BackoffLimitExceeded\)$/ },
-  { name: 'the opt-in annotation with a succeeded last run is Healthy', obj: schedule({ annotations: { 'schedule-operator.io/argocd-degrade-on-failure': 'true' }, status: { ...good, lastRun: { ...failedRun, result: 'Succeeded' } } }), status: 'Healthy', message: /last run Succeeded/ },
-  { name: 'the opt-in annotation set to "false" keeps a failed run Healthy', obj: schedule({ annotations: { 'schedule-operator.io/argocd-degrade-on-failure': 'false' }, status: { ...good, lastRun: failedRun } }), status: 'Healthy', message: /last run Failed/ },
-  { name: 'a running Job (active, no result yet) is Healthy, not Progressing or Degraded', obj: schedule({ status: { ...good, active: [{ name: 'nightly-1' }] } }), status: 'Healthy', message: /next run/ },
-  { name: 'Ready=True without effectiveSchedule falls back to the condition', obj: schedule({ status: { observedGeneration: 1, conditions: [ready('True', 'Reconciled', 'ok')] } }), status: 'Healthy', message: /^Reconciled: ok$/ },
-];
-
-describe('Argo CD health check for Schedule (argocd/health-schedule.lua under lua5.4)', () => {
-  const results = runHealth(cases.map((c) => c.obj));
-
-  it.each(cases.map((c, i) => ({ ...c, i })))('$name', ({ i, status, message }) => {
-    const [gotStatus, gotMessage] = results[i]!;
-    expect(gotStatus).toBe(status);
-    expect(gotMessage).toMatch(message);
+  it.each(healthTests.map((t, i) => ({ ...t, i })))('$inputPath is $healthStatus.status', ({ i, healthStatus }) => {
+    expect(outcomes[i]!.error).toBeUndefined();
+    expect(outcomes[i]!.result).toEqual(healthStatus);
   });
 
-  it('uses only Lua 5.1 features Argo CD\'s gopher-lua has (no integer division, goto or bit operators)', () => {
-    const code = readFileSync(SCRIPT, 'utf8').replace(/--.*$/gm, '');
+  it('covers every state the brief names: Progressing, Degraded, Suspended, Healthy', () => {
+    expect(new Set(healthTests.map((t) => t.healthStatus.status))).toEqual(new Set(['Progressing', 'Degraded', 'Suspended', 'Healthy']));
+  });
+
+  it('uses every file in testdata/ (no orphaned fixtures)', () => {
+    const used = new Set(healthTests.map((t) => t.inputPath));
+    expect(readdirSync(join(KIND_DIR, 'testdata')).map((f) => `testdata/${f}`).filter((f) => !used.has(f))).toEqual([]);
+  });
+});
+
+describe('argocd/schedule-operator.io/Schedule/actions (action_test.yaml under lua5.4)', () => {
+  it('has the actions run-now, suspend, resume, resume-after-pause, each with an action.lua', () => {
+    expect(ACTIONS).toEqual(['resume', 'resume-after-pause', 'run-now', 'suspend']);
+    for (const a of ACTIONS) expect(existsSync(join(ACTIONS_DIR, a, 'action.lua')), a).toBe(true);
+  });
+
+  const discovery = runLua(actionTests.discoveryTests.map((t) => ({ script: join(ACTIONS_DIR, 'discovery.lua'), obj: load(ACTIONS_DIR, t.inputPath) })));
+  it.each(actionTests.discoveryTests.map((t, i) => ({ ...t, i })))('discovery of $inputPath', ({ i, result }) => {
+    expect(discovery[i]!.error).toBeUndefined();
+    // discovery returns a table keyed by action name; Argo CD turns it into a list of ResourceActions
+    const got = Object.entries(discovery[i]!.result as Record<string, object>).map(([name, a]) => ({ name, disabled: false, ...a }));
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(got.sort(byName)).toEqual([...result].sort(byName));
+  });
+
+  it('discovery offers exactly the actions that exist, and every action is tested', () => {
+    for (const t of actionTests.discoveryTests) expect(t.result.map((r) => r.name).sort()).toEqual(ACTIONS);
+    expect([...new Set(actionTests.actionTests.map((t) => t.action))].sort()).toEqual(ACTIONS);
+  });
+
+  const actions = runLua(actionTests.actionTests.map((t) => ({ script: join(ACTIONS_DIR, t.action, 'action.lua'), obj: load(ACTIONS_DIR, t.inputPath) })));
+  it.each(actionTests.actionTests.map((t, i) => ({ ...t, i })))('$action on $inputPath returns $expectedOutputPath', ({ i, expectedOutputPath }) => {
+    expect(actions[i]!.error).toBeUndefined();
+    expect(actions[i]!.result).toEqual(asReturned(load(ACTIONS_DIR, expectedOutputPath)));
+  });
+
+  it('run-now and resume-after-pause set a new token each time: the current UTC time (fixed in this runner)', () => {
+    const [runNow, resume] = runLua([
+      { script: join(ACTIONS_DIR, 'run-now', 'action.lua'), obj: { metadata: { name: 'x' }, spec: {} } },
+      { script: join(ACTIONS_DIR, 'resume-after-pause', 'action.lua'), obj: { metadata: { name: 'x', annotations: { a: 'b' } }, spec: {} } },
+    ]);
+    expect((runNow!.result as any).metadata.annotations).toEqual({ 'schedule-operator.io/run-requested-at': '2026-01-02T03:04:05Z' });
+    expect((resume!.result as any).metadata.annotations).toEqual({ a: 'b', 'schedule-operator.io/resume-requested-at': '2026-01-02T03:04:05Z' });
+  });
+});
+
+describe('the Lua runner is as strict as Argo CD', () => {
+  it('refuses the string library and string methods (absent from argocd-cm scripts)', () => {
+    const dir = join(ROOT, '..', 'test', 'unit', 'argocd');
+    const [fn, method] = runLua([
+      { script: join(dir, 'fixtures', 'uses-string-format.lua'), obj: {} },
+      { script: join(dir, 'fixtures', 'uses-string-method.lua'), obj: {} },
+    ]);
+    expect(fn!.error).toMatch(/string/);
+    expect(method!.error).toMatch(/attempt to index|method/);
+  });
+});
+
+describe('every script under argocd/', () => {
+  const scripts = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? scripts(join(dir, d.name)) : d.name.endsWith('.lua') ? [join(dir, d.name)] : []));
+  it.each(scripts(KIND_DIR))('%s uses only Lua 5.1 features Argo CD\'s gopher-lua has (no integer division, goto or bit operators)', (file) => {
+    const code = readFileSync(file, 'utf8').replace(/--.*$/gm, '');
     expect(code).not.toMatch(/\/\/|\bgoto\b|<<|>>|~(?!=)|&/);
   });
 });
 
 describe('argocd/argocd-cm-patch.yaml', () => {
-  it('embeds exactly argocd/health-schedule.lua (regenerate with `make argocd-cm`)', async () => {
+  it('is generated from the files under argocd/ (regenerate with `make argocd-cm`)', async () => {
     const { renderArgoCdPatch } = await import('../../../hack/argocd-cm.js');
-    const patch = readFileSync(fileURLToPath(new URL('../../../argocd/argocd-cm-patch.yaml', import.meta.url)), 'utf8');
-    expect(patch).toBe(renderArgoCdPatch(readFileSync(SCRIPT, 'utf8')));
+    expect(readFileSync(join(ROOT, 'argocd-cm-patch.yaml'), 'utf8')).toBe(renderArgoCdPatch(ROOT));
+  });
+
+  it('holds the health check and the actions under the keys Argo CD reads, and the actions parse as Argo CD\'s ResourceActions', async () => {
+    const cm = parse(readFileSync(join(ROOT, 'argocd-cm-patch.yaml'), 'utf8')).data as Record<string, string>;
+    expect(Object.keys(cm).sort()).toEqual(['resource.customizations.actions.schedule-operator.io_Schedule', 'resource.customizations.health.schedule-operator.io_Schedule']);
+    expect(cm['resource.customizations.health.schedule-operator.io_Schedule']).toBe(readFileSync(join(KIND_DIR, 'health.lua'), 'utf8'));
+    const actions = parse(cm['resource.customizations.actions.schedule-operator.io_Schedule']!);
+    expect(actions['discovery.lua']).toBe(readFileSync(join(ACTIONS_DIR, 'discovery.lua'), 'utf8'));
+    expect(actions.definitions.map((d: { name: string }) => d.name).sort()).toEqual(ACTIONS);
+    for (const d of actions.definitions) expect(d['action.lua']).toBe(readFileSync(join(ACTIONS_DIR, d.name, 'action.lua'), 'utf8'));
   });
 });
