@@ -3,7 +3,7 @@
 // last run, recent runs). Pure: the clock is an argument. The run counters are the ledger's (a separate
 // step), so this function copies them through untouched.
 import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
-import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
+import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
@@ -51,7 +51,7 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
   setOrDelete(status, 'active', active.length ? active : undefined);
   const recent = mergeRuns(prev.recentRuns, finished.map(jobRun), validation.ok ? validation.spec.runHistoryLimit : (prev.recentRuns?.length ?? 10));
   setOrDelete(status, 'recentRuns', recent.length ? recent : undefined);
-  setOrDelete(status, 'lastRun', recent[0] ?? prev.lastRun);
+  setOrDelete(status, 'lastRun', recent.find(isJobRun) ?? prev.lastRun);
 
   status.conditions = setConditions(prev.conditions, conditions(validation, cronJob, applyError, upcoming[0]), generation, nowText);
   return status;
@@ -110,9 +110,12 @@ export function latest(...times: Array<string | undefined>): string | undefined 
   return best;
 }
 
-/** mergeRuns keeps one entry per Job (the observed one wins), newest first, at most `limit`. */
-export function mergeRuns(previous: Run[] | undefined, observed: Run[], limit: number): Run[] {
-  const byKey = new Map<string, Run>();
+/** isJobRun: a recentRuns entry that describes a Job (not a slot that did not run). */
+export const isJobRun = (entry: RunEntry): entry is Run => entry.jobName !== undefined;
+
+/** mergeRuns keeps one entry per Job or slot (the observed one wins), newest first, at most `limit`. */
+export function mergeRuns(previous: RunEntry[] | undefined, observed: RunEntry[], limit: number): RunEntry[] {
+  const byKey = new Map<string, RunEntry>();
   for (const run of previous ?? []) byKey.set(runKey(run), run);
   for (const run of observed) byKey.set(runKey(run), run);
   return [...byKey.values()].sort(newestFirst).slice(0, limit);
