@@ -1,0 +1,358 @@
+// Slot accounting (docs/ledger.md, "Slots"): every instant the schedule named gets exactly one final outcome.
+// Pure: decideSlots reads the persisted slot state (status.slots), the Schedule's Jobs and the clock as an
+// argument, and returns what it decided and the next state. The reconciler persists that state in the same
+// resourceVersion-guarded status write as the counts, so a slot is counted once however often passes repeat,
+// fail with 409 or restart (a pass that loses its write decided nothing).
+//
+// Slots are the instants nextRuns (next.ts, the CronJob controller's own walk) gives for the spec in force at
+// each instant. The spec in force is what the CronJob had: status.slots.segments lists the CronJob specs the
+// operator saw, each from the moment it first saw it; the first one also covers the time back to the
+// Schedule's creation (slots before the CronJob existed are Missed, reason CronJobNotApplied).
+//
+// Outcome of a slot s (rules S1-S7, each a row of test/unit/schedule/slots.test.ts):
+//   S1 Ran            a Job of the Schedule carries s in batch.kubernetes.io/cronjob-scheduled-timestamp
+//                     (lateSeconds: its creation/start minus s); decided as soon as the Job is seen.
+//   S2 Suspended      the CronJob was suspended at s (spec.suspend, or paused after failures): not a miss.
+//   S3 deadline(s)    = min(s + startingDeadlineSeconds, the next slot): the CronJob controller only ever starts
+//                     the most recent slot, so once the next slot has come, s can no longer start.
+//                     s is final at deadline(s) + SLOT_MARGIN_SECONDS, or as soon as a Job for a later slot is
+//                     seen (the controller has moved on); until then it is pending.
+//   S4 SkippedOverlap runs of this Schedule (scheduled or manual) were active from s (started no later than
+//                     s + margin) until deadline(s) - margin, gaps of at most the margin bridged: Forbid held it off.
+//   S5 Missed         otherwise: nothing ran and nothing held it off (controller down or lagging, CronJob not
+//                     applied). A run active at s that ended inside the deadline gives the controller time to
+//                     start s late: Ran if it did, Missed if it did not.
+//   S6 Watermark      every slot <= status.slots.watermark is decided; slots are decided in order and the
+//                     watermark advances past each one, so the same state never decides a slot twice.
+//   S7 Bounded        segments behind the watermark and run intervals that ended before it are pruned;
+//                     at most SLOT_SEGMENT_LIMIT segments and SLOT_RUNS_LIMIT intervals are kept.
+import { SLOT_RUNS_LIMIT, SLOT_SEGMENT_LIMIT, type SlotOutcome, type SlotRun, type SlotSegment, type SlotState } from '../api/schedule.js';
+import type { Job } from '../kube/types.js';
+import { ANNOTATION_SCHEDULED_TIMESTAMP, jobFinishedAt, toRfc3339 } from './jobs.js';
+import { nextRuns } from './next.js';
+
+/** SLOT_MARGIN_SECONDS: a slot is final this long after its deadline (cache and controller latency), and gaps
+ * this short between runs (or between a slot and a run's start) still count as "held off". */
+export const SLOT_MARGIN_SECONDS = 10;
+/** SLOT_RECORDS_PER_PASS caps the per-slot records one pass returns (the newest are kept); counts are never capped. */
+export const SLOT_RECORDS_PER_PASS = 100;
+/** SLOTS_PER_PASS caps the slots one pass decides; with more due, the result says `more` and the next pass goes on. */
+export const SLOTS_PER_PASS = 10_000;
+
+export const SlotReason = {
+  Started: 'Started',
+  StartedLate: 'StartedLate',
+  Suspended: 'Suspended',
+  PausedAfterFailures: 'PausedAfterFailures',
+  RunActive: 'RunActive',
+  NotStarted: 'NotStarted',
+  CronJobNotApplied: 'CronJobNotApplied',
+} as const;
+
+/** SegmentSpec is the part of a CronJob's spec that decides its slots. */
+export type SegmentSpec = Omit<SlotSegment, 'from'>;
+
+export interface SlotObservations {
+  /** jobs: ALL the Schedule's Jobs (owned by its CronJob) from a synced cache; a persisted running interval whose
+   * Job is absent is taken as ended now. */
+  jobs: Job[];
+  /** creationTime: the Schedule's metadata.creationTimestamp; the first slot is the first instant after it. */
+  creationTime: string;
+  /** inForce: the CronJob's spec as this pass applied or observed it (undefined while there is no CronJob). */
+  inForce?: SegmentSpec | undefined;
+}
+
+export interface SlotRecord {
+  slot: string;
+  outcome: SlotOutcome;
+  reason: string;
+  message: string;
+  /** lateSeconds: for Ran, how long after the slot its Job was created or started. */
+  lateSeconds?: number;
+  jobName?: string;
+}
+
+export interface SlotDecisions {
+  /** state: the next status.slots (persist it in the same status write as the counts). */
+  state: SlotState;
+  /** decided: per-slot records, oldest first, at most SLOT_RECORDS_PER_PASS (the newest ones). */
+  decided: SlotRecord[];
+  /** omitted: decided slots beyond the cap, by outcome (already in counts). */
+  omitted: number;
+  /** counts: how many slots this pass decided, by outcome. Exact. */
+  counts: Record<SlotOutcome, number>;
+  /** lastMissedTime: the newest slot decided Missed in this pass. */
+  lastMissedTime?: string;
+  /** nextDecisionAt: when the first pending slot becomes final (requeue then); undefined when nothing is ahead. */
+  nextDecisionAt?: string;
+  /** more: SLOTS_PER_PASS was reached with due slots left; requeue at once. */
+  more: boolean;
+}
+
+interface Slot {
+  at: number; // unix ms
+  segment: SlotSegment;
+  first: boolean; // the segment is the oldest one kept (covers the time before its `from`)
+}
+
+interface Interval {
+  job: string;
+  start: number;
+  end: number | undefined;
+  scheduled: number | undefined;
+}
+
+const ms = (t: string): number => Date.parse(t);
+const MARGIN_MS = SLOT_MARGIN_SECONDS * 1000;
+
+/** emptyCounts is a zero for every outcome. */
+export function emptyCounts(): Record<SlotOutcome, number> {
+  return { Ran: 0, SkippedOverlap: 0, Missed: 0, Suspended: 0, Suppressed: 0 };
+}
+
+/**
+ * startSlotState is where slot accounting starts for a Schedule without status.slots: at its creation, or at
+ * `now` for a Schedule that already had a status before slot accounting existed (an upgrade must not decide
+ * months of slots as Missed for lack of facts).
+ */
+export function startSlotState(status: { slots?: SlotState | undefined; observedGeneration?: number | undefined } | undefined, creationTime: string, now: Date): SlotState {
+  if (status?.slots) return status.slots;
+  return { watermark: status?.observedGeneration !== undefined ? toRfc3339(now) : toRfc3339(creationTime) };
+}
+
+/** trackSegment appends the spec in force when it differs from the last segment (from = now). */
+export function trackSegment(segments: SlotSegment[] | undefined, inForce: SegmentSpec | undefined, now: Date): SlotSegment[] {
+  const list = [...(segments ?? [])];
+  if (!inForce) return list;
+  const last = list[list.length - 1];
+  if (last && sameSpec(last, inForce)) return list;
+  const seg: SlotSegment = { from: toRfc3339(now), cron: inForce.cron, timeZone: inForce.timeZone, suspend: inForce.suspend, startingDeadlineSeconds: inForce.startingDeadlineSeconds };
+  if (inForce.paused) seg.paused = true;
+  list.push(seg);
+  // A spec flapping faster than slots are decided: drop the oldest changes after the first (S7).
+  while (list.length > SLOT_SEGMENT_LIMIT) list.splice(1, 1);
+  return list;
+}
+
+function sameSpec(a: SegmentSpec, b: SegmentSpec): boolean {
+  return a.cron === b.cron && a.timeZone === b.timeZone && a.suspend === b.suspend && a.startingDeadlineSeconds === b.startingDeadlineSeconds && (a.paused ?? false) === (b.paused ?? false);
+}
+
+/** jobInterval is when a Job was active: from its creation (the CronJob lists it as active from then) to its end. */
+export function jobInterval(job: Job): SlotRun | undefined {
+  const times = [job.metadata.creationTimestamp, job.status?.startTime].filter((t): t is string => !!t).map(ms).filter(Number.isFinite);
+  if (!times.length) return undefined;
+  const run: SlotRun = { job: job.metadata.name, start: toRfc3339(new Date(Math.min(...times))) };
+  const end = jobFinishedAt(job) ?? job.metadata.deletionTimestamp;
+  if (end) run.end = toRfc3339(end);
+  const scheduled = job.metadata.annotations?.[ANNOTATION_SCHEDULED_TIMESTAMP];
+  if (scheduled && Number.isFinite(ms(scheduled))) run.scheduledTime = toRfc3339(scheduled);
+  return run;
+}
+
+/** mergeIntervals: persisted intervals updated by the observed Jobs; a running interval whose Job is gone ends now. */
+export function mergeIntervals(persisted: SlotRun[] | undefined, jobs: Job[], now: Date): SlotRun[] {
+  const byJob = new Map<string, SlotRun>();
+  for (const r of persisted ?? []) byJob.set(r.job, { ...r });
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const observed = jobInterval(job);
+    if (!observed) continue;
+    seen.add(observed.job);
+    const before = byJob.get(observed.job);
+    if (before && ms(before.start) < ms(observed.start)) observed.start = before.start;
+    if (before?.end && !observed.end) observed.end = before.end; // a stale cache never reopens a run
+    if (before?.scheduledTime && !observed.scheduledTime) observed.scheduledTime = before.scheduledTime;
+    byJob.set(observed.job, observed);
+  }
+  for (const r of byJob.values()) if (!r.end && !seen.has(r.job)) r.end = toRfc3339(now);
+  return [...byJob.values()].sort((a, b) => ms(a.start) - ms(b.start) || (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
+}
+
+/** decideSlots decides every due slot after the watermark, in order, and says what to persist. */
+export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, now: Date): SlotDecisions {
+  const nowMs = now.getTime();
+  const watermarkText = prev?.watermark ?? toRfc3339(obs.creationTime);
+  let watermark = ms(watermarkText);
+  const segments = trackSegment(prev?.segments, obs.inForce, now);
+  const runs = mergeIntervals(prev?.runs, obs.jobs, now);
+  const intervals: Interval[] = runs.map((r) => ({ job: r.job, start: ms(r.start), end: r.end ? ms(r.end) : undefined, scheduled: r.scheduledTime ? ms(r.scheduledTime) : undefined }));
+  const byScheduled = new Map<number, Interval>();
+  let latestScheduled = -Infinity;
+  for (const i of intervals) {
+    if (i.scheduled === undefined) continue;
+    if (!byScheduled.has(i.scheduled)) byScheduled.set(i.scheduled, i);
+    latestScheduled = Math.max(latestScheduled, i.scheduled);
+  }
+
+  const counts = emptyCounts();
+  const decided: SlotRecord[] = [];
+  let omitted = 0;
+  let lastMissed: number | undefined;
+  let nextDecisionAt: number | undefined;
+  let more = false;
+  let n = 0;
+
+  const slots = slotsAfter(segments, watermark);
+  let cur = slots.next();
+  while (!cur.done) {
+    const slot = cur.value;
+    const after = slots.next();
+    const nextAt = after.done ? undefined : after.value.at;
+    const record = decideOne(slot, nextAt, intervals, byScheduled, latestScheduled, nowMs);
+    if ('pendingUntil' in record) {
+      nextDecisionAt = record.pendingUntil;
+      break;
+    }
+    if (n === SLOTS_PER_PASS) {
+      more = true;
+      nextDecisionAt = nowMs;
+      break;
+    }
+    n++;
+    counts[record.outcome]++;
+    if (record.outcome === 'Missed') lastMissed = slot.at;
+    decided.push(record);
+    if (decided.length > SLOT_RECORDS_PER_PASS) {
+      decided.shift();
+      omitted++;
+    }
+    watermark = slot.at;
+    cur = after;
+  }
+
+  const state: SlotState = { watermark: n ? toRfc3339(new Date(watermark)) : watermarkText };
+  const keptSegments = pruneSegments(segments, watermark);
+  if (keptSegments.length) state.segments = keptSegments;
+  const keptRuns = pruneRuns(runs, watermark);
+  if (keptRuns.length) state.runs = keptRuns;
+
+  const result: SlotDecisions = { state, decided, omitted, counts, more };
+  if (lastMissed !== undefined) result.lastMissedTime = toRfc3339(new Date(lastMissed));
+  if (nextDecisionAt !== undefined) result.nextDecisionAt = toRfc3339(new Date(nextDecisionAt));
+  return result;
+}
+
+type Decision = SlotRecord | { pendingUntil: number };
+
+function decideOne(slot: Slot, nextAt: number | undefined, intervals: Interval[], byScheduled: Map<number, Interval>, latestScheduled: number, nowMs: number): Decision {
+  const s = slot.at;
+  const slotText = toRfc3339(new Date(s));
+  // S1 Ran: decided as soon as its Job is seen, even before the slot's deadline.
+  const ran = byScheduled.get(s);
+  if (ran) {
+    const late = Math.max(0, Math.round((ran.start - s) / 1000));
+    return {
+      slot: slotText,
+      outcome: 'Ran',
+      reason: late > SLOT_MARGIN_SECONDS ? SlotReason.StartedLate : SlotReason.Started,
+      message: late > SLOT_MARGIN_SECONDS ? `Job ${ran.job} started ${late}s after the slot` : `Job ${ran.job} started on time`,
+      lateSeconds: late,
+      jobName: ran.job,
+    };
+  }
+  // S2 Suspended at s.
+  if (slot.segment.suspend) {
+    if (s > nowMs) return { pendingUntil: s };
+    const paused = slot.segment.paused === true;
+    return {
+      slot: slotText,
+      outcome: 'Suspended',
+      reason: paused ? SlotReason.PausedAfterFailures : SlotReason.Suspended,
+      message: paused ? 'the Schedule was paused after consecutive failures' : 'the CronJob was suspended (spec.suspend)',
+    };
+  }
+  // S3 final at the deadline (plus margin), or once the controller started a later slot.
+  const deadline = Math.min(s + slot.segment.startingDeadlineSeconds * 1000, nextAt ?? Infinity);
+  const final = deadline + MARGIN_MS;
+  if (nowMs < final && latestScheduled <= s) return { pendingUntil: final };
+  const deadlineText = toRfc3339(new Date(deadline));
+  // S4 SkippedOverlap: held off by runs active from s until the deadline.
+  const holders = heldOff(s, deadline, intervals);
+  if (holders) {
+    return {
+      slot: slotText,
+      outcome: 'SkippedOverlap',
+      reason: SlotReason.RunActive,
+      message: `not started: Job ${holders.join(', ')} was still running until the slot's deadline ${deadlineText} (concurrencyPolicy Forbid)`,
+    };
+  }
+  // S5 Missed.
+  if (slot.first && s < ms(slot.segment.from)) {
+    return { slot: slotText, outcome: 'Missed', reason: SlotReason.CronJobNotApplied, message: `no CronJob existed yet at the slot (the operator first applied it at ${slot.segment.from})` };
+  }
+  return {
+    slot: slotText,
+    outcome: 'Missed',
+    reason: SlotReason.NotStarted,
+    message: `no Job started by the slot's deadline ${deadlineText} and no run was active: the CronJob controller was down or lagging`,
+  };
+}
+
+/** heldOff names the runs that covered [s, deadline] (gaps up to the margin bridged), or undefined. */
+function heldOff(s: number, deadline: number, intervals: Interval[]): string[] | undefined {
+  const covering = intervals.filter((i) => i.start <= s + MARGIN_MS && (i.end === undefined || i.end >= s));
+  if (!covering.length) return undefined;
+  const names = new Set<string>();
+  let reach = -Infinity;
+  for (const i of covering) {
+    reach = Math.max(reach, i.end ?? Infinity);
+    names.add(i.job);
+  }
+  for (let grew = true; grew && reach < deadline - MARGIN_MS; ) {
+    grew = false;
+    for (const i of intervals) {
+      const end = i.end ?? Infinity;
+      if (i.start <= reach + MARGIN_MS && end > reach) {
+        reach = end;
+        names.add(i.job);
+        grew = true;
+      }
+    }
+  }
+  return reach >= deadline - MARGIN_MS ? [...names].sort() : undefined;
+}
+
+/** slotsAfter yields the slots strictly after `watermark` in order, each with the segment in force at it. */
+function* slotsAfter(segments: SlotSegment[], watermark: number): Generator<Slot> {
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const from = i === 0 ? watermark : Math.max(watermark, ms(segment.from) - 1000); // a slot at `from` is this segment's
+    const until = i + 1 < segments.length ? ms(segments[i + 1]!.from) : Infinity;
+    let cursor = new Date(from);
+    for (;;) {
+      let batch: Date[];
+      try {
+        batch = nextRuns(segment.cron, segment.timeZone, cursor, 64);
+      } catch {
+        break; // a CronJob schedule nextRuns cannot preview (edited by hand, @every): no slots for this segment
+      }
+      let stop = batch.length < 64;
+      for (const t of batch) {
+        if (t.getTime() >= until) {
+          stop = true;
+          break;
+        }
+        yield { at: t.getTime(), segment, first: i === 0 };
+      }
+      if (stop) break;
+      cursor = batch[batch.length - 1]!;
+    }
+  }
+}
+
+/** pruneSegments keeps the segment in force at the watermark and those after it (S7). */
+function pruneSegments(segments: SlotSegment[], watermark: number): SlotSegment[] {
+  let firstKept = 0;
+  for (let i = 1; i < segments.length; i++) if (ms(segments[i]!.from) <= watermark) firstKept = i;
+  return segments.slice(firstKept);
+}
+
+/** pruneRuns drops intervals that ended before the watermark, then keeps at most SLOT_RUNS_LIMIT (running and newest first). */
+function pruneRuns(runs: SlotRun[], watermark: number): SlotRun[] {
+  const kept = runs.filter((r) => !r.end || ms(r.end) >= watermark);
+  if (kept.length <= SLOT_RUNS_LIMIT) return kept;
+  const ranked = [...kept].sort((a, b) => Number(!!a.end) - Number(!!b.end) || ms(b.start) - ms(a.start));
+  const keep = new Set(ranked.slice(0, SLOT_RUNS_LIMIT));
+  return kept.filter((r) => keep.has(r));
+}
