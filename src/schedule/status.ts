@@ -6,6 +6,7 @@ import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type Condi
 import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
+import { retainRuns } from './history.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';
 
@@ -49,7 +50,8 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
     .map((j) => (j.status?.startTime ? { name: j.metadata.name, startTime: j.status.startTime } : { name: j.metadata.name }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   setOrDelete(status, 'active', active.length ? active : undefined);
-  const recent = mergeRuns(prev.recentRuns, finished.map(jobRun), validation.ok ? validation.spec.runHistoryLimit : (prev.recentRuns?.length ?? 10));
+  const retention = validation.ok ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge } : { limit: prev.recentRuns?.length ?? 10 };
+  const recent = retainRuns(prev.recentRuns, finished.map(jobRun), retention, now);
   setOrDelete(status, 'recentRuns', recent.length ? recent : undefined);
   setOrDelete(status, 'lastRun', recent.find(isJobRun) ?? prev.lastRun);
 
@@ -113,12 +115,10 @@ export function latest(...times: Array<string | undefined>): string | undefined 
 /** isJobRun: a recentRuns entry that describes a Job (not a slot that did not run). */
 export const isJobRun = (entry: RunEntry): entry is Run => entry.jobName !== undefined;
 
-/** mergeRuns keeps one entry per Job or slot (the observed one wins), newest first, at most `limit`. */
+/** mergeRuns keeps one entry per Job or slot (the observed one wins, keeping fields only the previous had, such
+ * as failure details), newest first, at most `limit`. retainRuns (history.ts) adds the age limit. */
 export function mergeRuns(previous: RunEntry[] | undefined, observed: RunEntry[], limit: number): RunEntry[] {
-  const byKey = new Map<string, RunEntry>();
-  for (const run of previous ?? []) byKey.set(runKey(run), run);
-  for (const run of observed) byKey.set(runKey(run), run);
-  return [...byKey.values()].sort(newestFirst).slice(0, limit);
+  return retainRuns(previous, observed, { limit }, new Date(0));
 }
 
 function setOrDelete<K extends keyof ScheduleStatus>(status: ScheduleStatus, key: K, value: ScheduleStatus[K] | undefined): void {
