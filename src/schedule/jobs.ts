@@ -63,8 +63,11 @@ export function jobRun(job: Job): Run {
   return run;
 }
 
+const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
 /** toRfc3339 formats an instant (Date or parseable string) as RFC3339 UTC without milliseconds. */
 export function toRfc3339(t: Date | string): string {
+  if (typeof t === 'string' && RFC3339_UTC.test(t)) return t; // already in this form (most API timestamps)
   const d = typeof t === 'string' ? new Date(t) : t;
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

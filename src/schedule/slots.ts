@@ -103,6 +103,8 @@ interface Interval {
 }
 
 const ms = (t: string): number => Date.parse(t);
+/** iso formats unix ms of a whole second as RFC3339 UTC (what toRfc3339 gives, cheaper per slot). */
+const iso = (v: number): string => `${new Date(v).toISOString().slice(0, 19)}Z`;
 const MARGIN_MS = SLOT_MARGIN_SECONDS * 1000;
 
 /** emptyCounts is a zero for every outcome. */
@@ -140,33 +142,83 @@ function sameSpec(a: SegmentSpec, b: SegmentSpec): boolean {
 
 /** jobInterval is when a Job was active: from its creation (the CronJob lists it as active from then) to its end. */
 export function jobInterval(job: Job): SlotRun | undefined {
-  const times = [job.metadata.creationTimestamp, job.status?.startTime].filter((t): t is string => !!t).map(ms).filter(Number.isFinite);
-  if (!times.length) return undefined;
-  const run: SlotRun = { job: job.metadata.name, start: toRfc3339(new Date(Math.min(...times))) };
-  const end = jobFinishedAt(job) ?? job.metadata.deletionTimestamp;
-  if (end) run.end = toRfc3339(end);
-  const scheduled = job.metadata.annotations?.[ANNOTATION_SCHEDULED_TIMESTAMP];
-  if (scheduled && Number.isFinite(ms(scheduled))) run.scheduledTime = toRfc3339(scheduled);
-  return run;
+  const i = intervalOfJob(job);
+  return i && runOf(i);
 }
 
 /** mergeIntervals: persisted intervals updated by the observed Jobs; a running interval whose Job is gone ends now. */
 export function mergeIntervals(persisted: SlotRun[] | undefined, jobs: Job[], now: Date): SlotRun[] {
-  const byJob = new Map<string, SlotRun>();
-  for (const r of persisted ?? []) byJob.set(r.job, { ...r });
+  return merge(persisted, jobs, now).map(runOf);
+}
+
+/** Interval: a SlotRun with its instants parsed once (unix ms), beside the texts it came from. */
+interface Interval {
+  job: string;
+  start: number;
+  startText: string;
+  end: number | undefined;
+  endText: string | undefined;
+  scheduled: number | undefined;
+  scheduledText: string | undefined;
+}
+
+function parsed(text: string | undefined): [number, string] | undefined {
+  if (!text) return undefined;
+  const t = ms(text);
+  return Number.isFinite(t) ? [t, text] : undefined;
+}
+
+function intervalOfJob(job: Job): Interval | undefined {
+  const created = parsed(job.metadata.creationTimestamp);
+  const started = parsed(job.status?.startTime);
+  const start = created && started ? (started[0] < created[0] ? started : created) : (created ?? started);
+  if (!start) return undefined;
+  const end = parsed(jobFinishedAt(job) ?? job.metadata.deletionTimestamp);
+  const scheduled = parsed(job.metadata.annotations?.[ANNOTATION_SCHEDULED_TIMESTAMP]);
+  return {
+    job: job.metadata.name,
+    start: start[0],
+    startText: toRfc3339(start[1]),
+    end: end?.[0],
+    endText: end && toRfc3339(end[1]),
+    scheduled: scheduled?.[0],
+    scheduledText: scheduled && toRfc3339(scheduled[1]),
+  };
+}
+
+function intervalOfRun(r: SlotRun): Interval {
+  const end = parsed(r.end);
+  const scheduled = parsed(r.scheduledTime);
+  return { job: r.job, start: ms(r.start), startText: r.start, end: end?.[0], endText: end?.[1], scheduled: scheduled?.[0], scheduledText: scheduled?.[1] };
+}
+
+function runOf(i: Interval): SlotRun {
+  const run: SlotRun = { job: i.job, start: i.startText };
+  if (i.endText !== undefined) run.end = i.endText;
+  if (i.scheduledText !== undefined) run.scheduledTime = i.scheduledText;
+  return run;
+}
+
+function merge(persisted: SlotRun[] | undefined, jobs: Job[], now: Date): Interval[] {
+  const byJob = new Map<string, Interval>();
+  for (const r of persisted ?? []) byJob.set(r.job, intervalOfRun(r));
   const seen = new Set<string>();
   for (const job of jobs) {
-    const observed = jobInterval(job);
+    const observed = intervalOfJob(job);
     if (!observed) continue;
     seen.add(observed.job);
     const before = byJob.get(observed.job);
-    if (before && ms(before.start) < ms(observed.start)) observed.start = before.start;
-    if (before?.end && !observed.end) observed.end = before.end; // a stale cache never reopens a run
-    if (before?.scheduledTime && !observed.scheduledTime) observed.scheduledTime = before.scheduledTime;
+    if (before) {
+      if (before.start < observed.start) [observed.start, observed.startText] = [before.start, before.startText];
+      if (before.end !== undefined && observed.end === undefined) [observed.end, observed.endText] = [before.end, before.endText]; // a stale cache never reopens a run
+      if (before.scheduled !== undefined && observed.scheduled === undefined) [observed.scheduled, observed.scheduledText] = [before.scheduled, before.scheduledText];
+    }
     byJob.set(observed.job, observed);
   }
-  for (const r of byJob.values()) if (!r.end && !seen.has(r.job)) r.end = toRfc3339(now);
-  return [...byJob.values()].sort((a, b) => ms(a.start) - ms(b.start) || (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
+  for (const i of byJob.values()) {
+    if (i.end === undefined && !seen.has(i.job)) [i.end, i.endText] = [now.getTime(), toRfc3339(now)];
+  }
+  return [...byJob.values()].sort((a, b) => a.start - b.start || (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
 }
 
 /** decideSlots decides every due slot after the watermark, in order, and says what to persist. */
@@ -175,8 +227,7 @@ export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, 
   const watermarkText = prev?.watermark ?? toRfc3339(obs.creationTime);
   let watermark = ms(watermarkText);
   const segments = trackSegment(prev?.segments, obs.inForce, now);
-  const runs = mergeIntervals(prev?.runs, obs.jobs, now);
-  const intervals: Interval[] = runs.map((r) => ({ job: r.job, start: ms(r.start), end: r.end ? ms(r.end) : undefined, scheduled: r.scheduledTime ? ms(r.scheduledTime) : undefined }));
+  const intervals = merge(prev?.runs, obs.jobs, now);
   const byScheduled = new Map<number, Interval>();
   let latestScheduled = -Infinity;
   for (const i of intervals) {
@@ -186,8 +237,7 @@ export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, 
   }
 
   const counts = emptyCounts();
-  const decided: SlotRecord[] = [];
-  let omitted = 0;
+  const decided: Verdict[] = [];
   let lastMissed: number | undefined;
   let nextDecisionAt: number | undefined;
   let more = false;
@@ -200,8 +250,8 @@ export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, 
     const after = slots.next();
     const nextAt = after.done ? undefined : after.value.at;
     const record = decideOne(slot, nextAt, intervals, byScheduled, latestScheduled, nowMs);
-    if ('pendingUntil' in record) {
-      nextDecisionAt = record.pendingUntil;
+    if (record.outcome === 'Pending') {
+      nextDecisionAt = record.until;
       break;
     }
     if (n === SLOTS_PER_PASS) {
@@ -213,80 +263,88 @@ export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, 
     counts[record.outcome]++;
     if (record.outcome === 'Missed') lastMissed = slot.at;
     decided.push(record);
-    if (decided.length > SLOT_RECORDS_PER_PASS) {
-      decided.shift();
-      omitted++;
-    }
     watermark = slot.at;
     cur = after;
   }
 
-  const state: SlotState = { watermark: n ? toRfc3339(new Date(watermark)) : watermarkText };
+  const state: SlotState = { watermark: n ? iso(watermark) : watermarkText };
   const keptSegments = pruneSegments(segments, watermark);
   if (keptSegments.length) state.segments = keptSegments;
-  const keptRuns = pruneRuns(runs, watermark);
-  if (keptRuns.length) state.runs = keptRuns;
+  const keptRuns = pruneRuns(intervals, watermark);
+  if (keptRuns.length) state.runs = keptRuns.map(runOf);
 
-  const result: SlotDecisions = { state, decided, omitted, counts, more };
-  if (lastMissed !== undefined) result.lastMissedTime = toRfc3339(new Date(lastMissed));
-  if (nextDecisionAt !== undefined) result.nextDecisionAt = toRfc3339(new Date(nextDecisionAt));
+  const omitted = Math.max(0, decided.length - SLOT_RECORDS_PER_PASS);
+  const result: SlotDecisions = { state, decided: decided.slice(omitted).map(describe), omitted, counts, more };
+  if (lastMissed !== undefined) result.lastMissedTime = iso(lastMissed);
+  if (nextDecisionAt !== undefined) result.nextDecisionAt = iso(nextDecisionAt);
   return result;
 }
 
-type Decision = SlotRecord | { pendingUntil: number };
+/** Verdict: a decision before it is put in words (only the records a pass returns are). */
+type Verdict =
+  | { outcome: 'Ran'; slot: Slot; run: Interval }
+  | { outcome: 'Suspended'; slot: Slot }
+  | { outcome: 'SkippedOverlap' | 'Missed'; slot: Slot; deadline: number; holders?: string[] };
+type Decision = Verdict | { outcome: 'Pending'; until: number };
 
 function decideOne(slot: Slot, nextAt: number | undefined, intervals: Interval[], byScheduled: Map<number, Interval>, latestScheduled: number, nowMs: number): Decision {
   const s = slot.at;
-  const slotText = toRfc3339(new Date(s));
   // S1 Ran: decided as soon as its Job is seen, even before the slot's deadline.
-  const ran = byScheduled.get(s);
-  if (ran) {
-    const late = Math.max(0, Math.round((ran.start - s) / 1000));
-    return {
-      slot: slotText,
-      outcome: 'Ran',
-      reason: late > SLOT_MARGIN_SECONDS ? SlotReason.StartedLate : SlotReason.Started,
-      message: late > SLOT_MARGIN_SECONDS ? `Job ${ran.job} started ${late}s after the slot` : `Job ${ran.job} started on time`,
-      lateSeconds: late,
-      jobName: ran.job,
-    };
-  }
+  const run = byScheduled.get(s);
+  if (run) return { outcome: 'Ran', slot, run };
   // S2 Suspended at s.
-  if (slot.segment.suspend) {
-    if (s > nowMs) return { pendingUntil: s };
-    const paused = slot.segment.paused === true;
-    return {
-      slot: slotText,
-      outcome: 'Suspended',
-      reason: paused ? SlotReason.PausedAfterFailures : SlotReason.Suspended,
-      message: paused ? 'the Schedule was paused after consecutive failures' : 'the CronJob was suspended (spec.suspend)',
-    };
-  }
+  if (slot.segment.suspend) return s > nowMs ? { outcome: 'Pending', until: s } : { outcome: 'Suspended', slot };
   // S3 final at the deadline (plus margin), or once the controller started a later slot.
   const deadline = Math.min(s + slot.segment.startingDeadlineSeconds * 1000, nextAt ?? Infinity);
   const final = deadline + MARGIN_MS;
-  if (nowMs < final && latestScheduled <= s) return { pendingUntil: final };
-  const deadlineText = toRfc3339(new Date(deadline));
-  // S4 SkippedOverlap: held off by runs active from s until the deadline.
+  if (nowMs < final && latestScheduled <= s) return { outcome: 'Pending', until: final };
+  // S4 SkippedOverlap: held off by runs active from s until the deadline; S5 Missed otherwise.
   const holders = heldOff(s, deadline, intervals);
-  if (holders) {
-    return {
-      slot: slotText,
-      outcome: 'SkippedOverlap',
-      reason: SlotReason.RunActive,
-      message: `not started: Job ${holders.join(', ')} was still running until the slot's deadline ${deadlineText} (concurrencyPolicy Forbid)`,
-    };
+  return holders ? { outcome: 'SkippedOverlap', slot, deadline, holders } : { outcome: 'Missed', slot, deadline };
+}
+
+function describe(v: Verdict): SlotRecord {
+  const slot = iso(v.slot.at);
+  switch (v.outcome) {
+    case 'Ran': {
+      const late = Math.max(0, Math.round((v.run.start - v.slot.at) / 1000));
+      const onTime = late <= SLOT_MARGIN_SECONDS;
+      return {
+        slot,
+        outcome: 'Ran',
+        reason: onTime ? SlotReason.Started : SlotReason.StartedLate,
+        message: onTime ? `Job ${v.run.job} started on time` : `Job ${v.run.job} started ${late}s after the slot`,
+        lateSeconds: late,
+        jobName: v.run.job,
+      };
+    }
+    case 'Suspended': {
+      const paused = v.slot.segment.paused === true;
+      return {
+        slot,
+        outcome: 'Suspended',
+        reason: paused ? SlotReason.PausedAfterFailures : SlotReason.Suspended,
+        message: paused ? 'the Schedule was paused after consecutive failures' : 'the CronJob was suspended (spec.suspend)',
+      };
+    }
+    case 'SkippedOverlap':
+      return {
+        slot,
+        outcome: 'SkippedOverlap',
+        reason: SlotReason.RunActive,
+        message: `not started: Job ${(v.holders ?? []).join(', ')} was still running until the slot's deadline ${iso(v.deadline)} (concurrencyPolicy Forbid)`,
+      };
+    case 'Missed':
+      if (v.slot.first && v.slot.at < ms(v.slot.segment.from)) {
+        return { slot, outcome: 'Missed', reason: SlotReason.CronJobNotApplied, message: `no CronJob existed yet at the slot (the operator first applied it at ${v.slot.segment.from})` };
+      }
+      return {
+        slot,
+        outcome: 'Missed',
+        reason: SlotReason.NotStarted,
+        message: `no Job started by the slot's deadline ${iso(v.deadline)} and no run was active: the CronJob controller was down or lagging`,
+      };
   }
-  // S5 Missed.
-  if (slot.first && s < ms(slot.segment.from)) {
-    return { slot: slotText, outcome: 'Missed', reason: SlotReason.CronJobNotApplied, message: `no CronJob existed yet at the slot (the operator first applied it at ${slot.segment.from})` };
-  }
-  return {
-    slot: slotText,
-    outcome: 'Missed',
-    reason: SlotReason.NotStarted,
-    message: `no Job started by the slot's deadline ${deadlineText} and no run was active: the CronJob controller was down or lagging`,
-  };
 }
 
 /** heldOff names the runs that covered [s, deadline] (gaps up to the margin bridged), or undefined. */
@@ -320,14 +378,15 @@ function* slotsAfter(segments: SlotSegment[], watermark: number): Generator<Slot
     const from = i === 0 ? watermark : Math.max(watermark, ms(segment.from) - 1000); // a slot at `from` is this segment's
     const until = i + 1 < segments.length ? ms(segments[i + 1]!.from) : Infinity;
     let cursor = new Date(from);
-    for (;;) {
+    // A pass usually needs two slots (the one to decide and the next); a catch-up needs many: batches grow.
+    for (let size = 2; ; size = Math.min(size * 2, 256)) {
       let batch: Date[];
       try {
-        batch = nextRuns(segment.cron, segment.timeZone, cursor, 64);
+        batch = nextRuns(segment.cron, segment.timeZone, cursor, size);
       } catch {
         break; // a CronJob schedule nextRuns cannot preview (edited by hand, @every): no slots for this segment
       }
-      let stop = batch.length < 64;
+      let stop = batch.length < size;
       for (const t of batch) {
         if (t.getTime() >= until) {
           stop = true;
@@ -349,10 +408,10 @@ function pruneSegments(segments: SlotSegment[], watermark: number): SlotSegment[
 }
 
 /** pruneRuns drops intervals that ended before the watermark, then keeps at most SLOT_RUNS_LIMIT (running and newest first). */
-function pruneRuns(runs: SlotRun[], watermark: number): SlotRun[] {
-  const kept = runs.filter((r) => !r.end || ms(r.end) >= watermark);
+function pruneRuns(runs: Interval[], watermark: number): Interval[] {
+  const kept = runs.filter((r) => r.end === undefined || r.end >= watermark);
   if (kept.length <= SLOT_RUNS_LIMIT) return kept;
-  const ranked = [...kept].sort((a, b) => Number(!!a.end) - Number(!!b.end) || ms(b.start) - ms(a.start));
+  const ranked = [...kept].sort((a, b) => Number(a.end !== undefined) - Number(b.end !== undefined) || b.start - a.start);
   const keep = new Set(ranked.slice(0, SLOT_RUNS_LIMIT));
   return kept.filter((r) => keep.has(r));
 }
