@@ -87,6 +87,12 @@ export interface SlotDecisions {
   nextDecisionAt?: string;
   /** more: SLOTS_PER_PASS was reached with due slots left; requeue at once. */
   more: boolean;
+  /**
+   * changed: the state differs from `prev` in a way worth a status write of its own: a slot other than Suspended was
+   * decided, an interval or segment changed, or `more`. False when only Suspended slots were decided: the pass may
+   * skip its write (a later pass decides them again, the same way) - but then must not count them in metrics.
+   */
+  changed: boolean;
 }
 
 interface Slot {
@@ -274,7 +280,13 @@ export function decideSlots(prev: SlotState | undefined, obs: SlotObservations, 
   if (keptRuns.length) state.runs = keptRuns.map(runOf);
 
   const omitted = Math.max(0, decided.length - SLOT_RECORDS_PER_PASS);
-  const result: SlotDecisions = { state, decided: decided.slice(omitted).map(describe), omitted, counts, more };
+  const changed =
+    more ||
+    n > counts.Suspended ||
+    JSON.stringify(state.segments ?? []) !== JSON.stringify(prev?.segments ?? []) ||
+    JSON.stringify(state.runs ?? []) !== JSON.stringify(prev?.runs ?? []) ||
+    (prev === undefined && n > 0);
+  const result: SlotDecisions = { state, decided: decided.slice(omitted).map(describe), omitted, counts, more, changed };
   if (lastMissed !== undefined) result.lastMissedTime = iso(lastMissed);
   if (nextDecisionAt !== undefined) result.nextDecisionAt = iso(nextDecisionAt);
   return result;
@@ -285,7 +297,7 @@ type Verdict =
   | { outcome: 'Ran'; slot: Slot; run: Interval }
   | { outcome: 'Suspended'; slot: Slot }
   | { outcome: 'SkippedOverlap' | 'Missed'; slot: Slot; deadline: number; holders?: string[] };
-type Decision = Verdict | { outcome: 'Pending'; until: number };
+type Decision = Verdict | { outcome: 'Pending'; until: number | undefined };
 
 function decideOne(slot: Slot, nextAt: number | undefined, intervals: Interval[], byScheduled: Map<number, Interval>, latestScheduled: number, nowMs: number): Decision {
   const s = slot.at;
@@ -293,7 +305,8 @@ function decideOne(slot: Slot, nextAt: number | undefined, intervals: Interval[]
   const run = byScheduled.get(s);
   if (run) return { outcome: 'Ran', slot, run };
   // S2 Suspended at s.
-  if (slot.segment.suspend) return s > nowMs ? { outcome: 'Pending', until: s } : { outcome: 'Suspended', slot };
+  // A future suspended slot needs no requeue: any later pass decides it (nothing to show, nothing to count but the metric).
+  if (slot.segment.suspend) return s > nowMs ? { outcome: 'Pending', until: undefined } : { outcome: 'Suspended', slot };
   // S3 final at the deadline (plus margin), or once the controller started a later slot.
   const deadline = Math.min(s + slot.segment.startingDeadlineSeconds * 1000, nextAt ?? Infinity);
   const final = deadline + MARGIN_MS;

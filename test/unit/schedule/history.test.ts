@@ -42,6 +42,7 @@ describe('history retention', () => {
       counts: { ...emptyCounts(), Missed: 1, SkippedOverlap: 1 },
       lastMissedTime: '2026-01-31T23:58:00Z',
       more: false,
+      changed: true,
     };
     const out = applySlotDecisions({ runs: { total: 4, succeeded: 4, failed: 0, missed: 2 }, lastMissedTime: '2026-01-01T00:00:00Z' }, decisions, { limit: 10 }, now);
     expect(out.runs).toEqual({ total: 4, succeeded: 4, failed: 0, missed: 3, skipped: 1 });

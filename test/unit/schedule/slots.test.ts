@@ -143,6 +143,20 @@ describe('slot outcomes (S1-S5)', () => {
     expect(r.state.segments).toEqual([seg('10:05:30')]); // S7: segments behind the watermark pruned
   });
 
+  it('S2 a suspended Schedule asks for no requeue and no status write of its own (changed: false); a later pass decides the same', () => {
+    const prev: SlotState = { watermark: t('10:00:30'), segments: [seg('10:00:30', { suspend: true })] };
+    const r = decideSlots(prev, { jobs: [], creationTime: CREATED }, at('10:05:30'));
+    expect(r.counts.Suspended).toBe(5);
+    expect(r.nextDecisionAt).toBeUndefined();
+    expect(r.changed).toBe(false);
+    // The write was skipped: the next pass decides the same slots again, plus the new one.
+    expect(decideSlots(prev, { jobs: [], creationTime: CREATED }, at('10:06:30')).counts.Suspended).toBe(6);
+    // A decided Missed or Ran slot, or a new interval, is worth a write.
+    expect(decide([seg('10:00:30')], [], '10:02:15').changed).toBe(true);
+    expect(decide([seg('10:00:30')], [{ name: 'a', slot: '10:01', start: '10:01:01' }], '10:01:02').changed).toBe(true);
+    expect(decide([seg('10:00:30')], [], '10:01:30').changed).toBe(false);
+  });
+
   it('S2 a pause after failures suspends slots with reason PausedAfterFailures', () => {
     const r = decide([seg('10:00:30', { suspend: true, paused: true })], [], '10:02:00');
     expect(brief(r)).toEqual(['10:01 Suspended PausedAfterFailures', '10:02 Suspended PausedAfterFailures']);
