@@ -20,10 +20,12 @@ export interface StatusInputs {
   now: Date;
   /** applyError is the API server's refusal of the CronJob, when the last apply failed. */
   applyError?: { reason: string; message: string } | undefined;
+  /** paused: the Schedule is paused after failures (decidePause, pause.ts): the CronJob is suspended, so no upcoming runs. */
+  paused?: boolean | undefined;
 }
 
 /** computeStatus is the status the Schedule should have now. */
-export function computeStatus({ schedule, validation, cronJob, jobs, now, applyError }: StatusInputs): ScheduleStatus {
+export function computeStatus({ schedule, validation, cronJob, jobs, now, applyError, paused }: StatusInputs): ScheduleStatus {
   const prev = schedule.status ?? {};
   const generation = schedule.metadata.generation;
   const nowText = toRfc3339(now);
@@ -32,7 +34,7 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
 
   // What the CronJob actually does: with an invalid spec the existing CronJob is left as it is,
   // so the preview describes it, not the rejected spec.
-  const runsFrom = validation.ok && !applyError ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend } : cronJob ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true } : undefined;
+  const runsFrom = validation.ok && !applyError ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend || paused === true } : cronJob ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true } : undefined;
   setOrDelete(status, 'effectiveSchedule', runsFrom?.cron);
   setOrDelete(status, 'timeZone', runsFrom?.timeZone);
   setOrDelete(status, 'cronJobName', cronJob?.metadata.name);
