@@ -4,10 +4,12 @@
 //      at most spec.runHistoryLimit and none older than spec.runHistoryMaxAge (by completion, else start, else slot)
 //   H2 status.recentFailures keeps the last RECENT_FAILURES_LIMIT failed runs apart, not aged, so a burst of
 //      successes or missed slots never pushes the last failures out of sight
+//   H2' failure details (failures.ts) reach recentRuns, lastRun and recentFailures together (applyFailures)
 //   H3 slot decisions land in status with the counters: runs.missed += Missed, runs.skipped += SkippedOverlap,
 //      lastMissedTime, status.slots - all in the one status write the pass makes
 // Pure.
-import type { RunEntry, ScheduleStatus } from '../api/schedule.js';
+import type { Run, RunEntry, ScheduleStatus } from '../api/schedule.js';
+import { mergeFailures } from './failures.js';
 import { parseDuration } from './duration.js';
 import { newestFirst, runKey, toRfc3339 } from './jobs.js';
 import type { SlotDecisions, SlotRecord } from './slots.js';
@@ -58,5 +60,21 @@ export function applySlotDecisions(status: ScheduleStatus, decisions: SlotDecisi
   const recent = retainRuns(status.recentRuns, entries, retention, now);
   if (recent.length) out.recentRuns = recent;
   else delete out.recentRuns;
+  return out;
+}
+
+/**
+ * applyFailures records failed runs (with their failure details, failures.ts) in recentRuns (the entry of the same Job
+ * is updated, not duplicated), in lastRun when it is the same Job, and in recentFailures (H2).
+ */
+export function applyFailures(status: ScheduleStatus, failed: Run[], retention: Retention, now: Date): ScheduleStatus {
+  if (!failed.length) return status;
+  const out: ScheduleStatus = { ...status };
+  const recent = retainRuns(status.recentRuns, failed, retention, now);
+  if (recent.length) out.recentRuns = recent;
+  const last = status.lastRun && failed.find((r) => runKey(r) === runKey(status.lastRun!));
+  if (last) out.lastRun = { ...status.lastRun!, ...last };
+  const failures = mergeFailures(status.recentFailures, failed);
+  if (failures.length) out.recentFailures = failures;
   return out;
 }

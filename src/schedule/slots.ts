@@ -27,7 +27,7 @@
 //   S7 Bounded        segments behind the watermark and run intervals that ended before it are pruned;
 //                     at most SLOT_SEGMENT_LIMIT segments and SLOT_RUNS_LIMIT intervals are kept.
 import { SLOT_RUNS_LIMIT, SLOT_SEGMENT_LIMIT, type SlotOutcome, type SlotRun, type SlotSegment, type SlotState } from '../api/schedule.js';
-import type { Job } from '../kube/types.js';
+import type { CronJob, Job } from '../kube/types.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobFinishedAt, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 
@@ -126,6 +126,22 @@ export function emptyCounts(): Record<SlotOutcome, number> {
 export function startSlotState(status: { slots?: SlotState | undefined; observedGeneration?: number | undefined } | undefined, creationTime: string, now: Date): SlotState {
   if (status?.slots) return status.slots;
   return { watermark: status?.observedGeneration !== undefined ? toRfc3339(now) : toRfc3339(creationTime) };
+}
+
+/** NO_DEADLINE_SECONDS stands for a CronJob without startingDeadlineSeconds (no limit: the next slot decides). */
+const NO_DEADLINE_SECONDS = 366 * 86_400;
+
+/** segmentOf is the spec in force of a CronJob as this pass applied or observed it (`paused`: status.pause is set). */
+export function segmentOf(cronJob: CronJob | undefined, paused = false): SegmentSpec | undefined {
+  if (!cronJob) return undefined;
+  const spec: SegmentSpec = {
+    cron: cronJob.spec.schedule,
+    timeZone: cronJob.spec.timeZone ?? 'UTC',
+    suspend: cronJob.spec.suspend === true,
+    startingDeadlineSeconds: cronJob.spec.startingDeadlineSeconds ?? NO_DEADLINE_SECONDS,
+  };
+  if (paused && spec.suspend) spec.paused = true;
+  return spec;
 }
 
 /** trackSegment appends the spec in force when it differs from the last segment (from = now). */

@@ -1,7 +1,7 @@
 // History (src/schedule/history.ts): recentRuns by count and age with slot entries (H1), counters from slot decisions (H3).
 import { describe, expect, it } from 'vitest';
 import type { RunEntry } from '../../../src/api/schedule.js';
-import { applySlotDecisions, retainRuns, slotEntry } from '../../../src/schedule/history.js';
+import { applyFailures, applySlotDecisions, retainRuns, slotEntry } from '../../../src/schedule/history.js';
 import { emptyCounts, type SlotDecisions } from '../../../src/schedule/slots.js';
 
 const now = new Date('2026-02-01T00:00:00Z');
@@ -52,5 +52,17 @@ describe('history retention', () => {
     const older = applySlotDecisions(out, { ...decisions, counts: emptyCounts(), decided: [], lastMissedTime: '2026-01-15T00:00:00Z' }, { limit: 10 }, now);
     expect(older.lastMissedTime).toBe('2026-01-31T23:58:00Z');
     expect(older.runs).toEqual(out.runs);
+  });
+});
+
+describe('failures in status', () => {
+  it("H2' failure details reach the Job's recentRuns entry, lastRun and recentFailures, without duplicates", () => {
+    const failed = { ...run('a', '2026-01-31T01:00:00Z', 'Failed'), exitCode: 137, containerReason: 'OOMKilled' } as import('../../../src/api/schedule.js').Run;
+    const base = { recentRuns: [run('a', '2026-01-31T01:00:00Z', 'Failed'), run('b', '2026-01-30T01:00:00Z')], lastRun: run('a', '2026-01-31T01:00:00Z', 'Failed') as import('../../../src/api/schedule.js').Run };
+    const out = applyFailures(base, [failed], { limit: 10 }, now);
+    expect(out.recentRuns).toEqual([failed, run('b', '2026-01-30T01:00:00Z')]);
+    expect(out.lastRun).toEqual(failed);
+    expect(out.recentFailures).toEqual([failed]);
+    expect(applyFailures(base, [], { limit: 10 }, now)).toBe(base);
   });
 });

@@ -7,7 +7,7 @@ import type { Job } from '../../../src/kube/types.js';
 import { applySlotDecisions, retainRuns } from '../../../src/schedule/history.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobRun } from '../../../src/schedule/jobs.js';
 import {
-  decideSlots, emptyCounts, mergeIntervals, SLOT_RECORDS_PER_PASS, SLOTS_PER_PASS, startSlotState, trackSegment, type SlotDecisions, type SlotRecord,
+  decideSlots, emptyCounts, mergeIntervals, segmentOf, SLOT_RECORDS_PER_PASS, SLOTS_PER_PASS, startSlotState, trackSegment, type SlotDecisions, type SlotRecord,
 } from '../../../src/schedule/slots.js';
 
 const DAY = '2026-01-01';
@@ -179,6 +179,13 @@ describe('slot outcomes (S1-S5)', () => {
     // Through decideSlots: the first pass records the spec it sees.
     const r = decideSlots(undefined, { jobs: [], creationTime: CREATED, inForce: spec }, at('10:00:31'));
     expect(r.state).toEqual({ watermark: CREATED, segments: [{ from: t('10:00:31'), ...spec }] });
+  });
+
+  it('segmentOf reads the spec in force from the CronJob; suspended while paused marks the segment paused', () => {
+    const cj = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' }, spec: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', suspend: true, startingDeadlineSeconds: 120, jobTemplate: { spec: {} } } } as const;
+    expect(segmentOf(cj as never, true)).toEqual({ cron: '0 3 * * *', timeZone: 'Europe/Berlin', suspend: true, paused: true, startingDeadlineSeconds: 120 });
+    expect(segmentOf({ ...cj, spec: { schedule: '0 3 * * *', jobTemplate: { spec: {} } } } as never)).toEqual({ cron: '0 3 * * *', timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 366 * 86_400 });
+    expect(segmentOf(undefined)).toBeUndefined();
   });
 
   it('S5 slots before the operator first applied the CronJob are Missed with reason CronJobNotApplied', () => {
