@@ -26,6 +26,12 @@
 //                     watermark advances past each one, so the same state never decides a slot twice.
 //   S7 Bounded        segments behind the watermark and run intervals that ended before it are pruned;
 //                     at most SLOT_SEGMENT_LIMIT segments and SLOT_RUNS_LIMIT intervals are kept.
+//
+// The reconciler's part, each pass: prev = startSlotState(status, creationTimestamp, now); decideSlots(prev,
+// {jobs: the owned Jobs from the synced cache, creationTime, inForce: segmentOf(cronJob as applied, paused)}, now);
+// applySlotDecisions (history.ts) into the status it writes anyway; after that write succeeded, and only then,
+// one Event per returned Missed/SkippedOverlap record and the slots_total metric from `counts`; requeue at
+// nextDecisionAt (at once when `more`).
 import { SLOT_RUNS_LIMIT, SLOT_SEGMENT_LIMIT, type SlotOutcome, type SlotRun, type SlotSegment, type SlotState } from '../api/schedule.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobFinishedAt, toRfc3339 } from './jobs.js';
@@ -371,7 +377,7 @@ function describe(v: Verdict): SlotRecord {
         slot,
         outcome: 'Missed',
         reason: SlotReason.NotStarted,
-        message: `no Job started by the slot's deadline ${iso(v.deadline)} and no run was active: the CronJob controller was down or lagging`,
+        message: `no Job started by the slot's deadline ${iso(v.deadline)} and no run was active: the CronJob controller was down or lagging, or could not create the Job (see the CronJob's Events)`,
       };
   }
 }
