@@ -33,7 +33,7 @@
 // one Event per returned Missed/SkippedOverlap record and the slots_total metric from `counts`; requeue at
 // nextDecisionAt (at once when `more`).
 import { SLOT_RUNS_LIMIT, SLOT_SEGMENT_LIMIT, type SlotOutcome, type SlotRun, type SlotSegment, type SlotState } from '../api/schedule.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, EventRecord, Job } from '../kube/types.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobFinishedAt, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 
@@ -449,4 +449,30 @@ function pruneRuns(runs: Interval[], watermark: number): Interval[] {
   const ranked = [...kept].sort((a, b) => Number(a.end !== undefined) - Number(b.end !== undefined) || b.start - a.start);
   const keep = new Set(ranked.slice(0, SLOT_RUNS_LIMIT));
   return kept.filter((r) => keep.has(r));
+}
+
+/** Event reasons for slots that did not run (one Event per slot, emitted after the status write that decided it). */
+export const SlotEventReason = { Missed: 'SlotMissed', SkippedOverlap: 'SlotSkipped' } as const;
+
+/**
+ * slotEvents are the Events of one pass's decisions: a Warning per Missed or SkippedOverlap record, and one summary
+ * when the pass decided more slots than it returned records for. Emit them only after the status write that moved
+ * the watermark succeeded: a slot is then announced at most once (a crash in between loses its Event, never doubles it).
+ */
+export function slotEvents(decisions: SlotDecisions): EventRecord[] {
+  const events: EventRecord[] = [];
+  if (decisions.omitted > 0) {
+    const c = decisions.counts;
+    events.push({
+      type: 'Warning',
+      reason: SlotEventReason.Missed,
+      action: 'DecideSlots',
+      message: `decided ${decisions.omitted} more slots than listed (in all this pass: ${c.Ran} ran, ${c.Missed} missed, ${c.SkippedOverlap} skipped, ${c.Suspended} suspended); see status.runs`,
+    });
+  }
+  for (const d of decisions.decided) {
+    if (d.outcome !== 'Missed' && d.outcome !== 'SkippedOverlap') continue;
+    events.push({ type: 'Warning', reason: SlotEventReason[d.outcome], action: 'DecideSlots', message: `slot ${d.slot} ${d.outcome === 'Missed' ? 'missed' : 'skipped'}: ${d.message}` });
+  }
+  return events;
 }

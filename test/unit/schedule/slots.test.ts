@@ -7,7 +7,7 @@ import type { Job } from '../../../src/kube/types.js';
 import { applySlotDecisions, retainRuns } from '../../../src/schedule/history.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobRun } from '../../../src/schedule/jobs.js';
 import {
-  decideSlots, emptyCounts, mergeIntervals, segmentOf, SLOT_RECORDS_PER_PASS, SLOTS_PER_PASS, startSlotState, trackSegment, type SlotDecisions, type SlotRecord,
+  decideSlots, emptyCounts, mergeIntervals, segmentOf, slotEvents, SLOT_RECORDS_PER_PASS, SLOTS_PER_PASS, startSlotState, trackSegment, type SlotDecisions, type SlotRecord,
 } from '../../../src/schedule/slots.js';
 
 const DAY = '2026-01-01';
@@ -109,6 +109,26 @@ describe('slot outcomes (S1-S5)', () => {
   it('S5 a run that ends inside the deadline leaves the slot to the controller: Missed when it did not start it late', () => {
     const r = decide(every, [{ name: 'a', slot: '10:01', start: '10:01:01', end: '10:02:20' }], '10:03:15');
     expect(brief(r)).toEqual(['10:01 Ran +1s', '10:02 Missed NotStarted']);
+  });
+
+  it('the CronJob controller stopped for 3 minutes: the slots it slept through are Missed, the one it wakes within is Ran late', () => {
+    const jobs = [
+      { name: 'a', slot: '10:01', start: '10:01:01', end: '10:01:05' },
+      { name: 'd', slot: '10:05', start: '10:05:20', end: '10:05:25' }, // controller back at 10:05:20: only the latest slot
+    ];
+    const r = decide(every, jobs, '10:06:15');
+    expect(brief(r)).toEqual(['10:01 Ran +1s', '10:02 Missed NotStarted', '10:03 Missed NotStarted', '10:04 Missed NotStarted', '10:05 Ran +20s']);
+    expect(r.counts).toMatchObject({ Ran: 2, Missed: 3 });
+  });
+
+  it('slotEvents: one Warning per missed or skipped slot, none for Ran, and a summary when records were capped', () => {
+    const jobs = [{ name: 'a', slot: '10:01', start: '10:01:01', end: '10:03:05' }];
+    const events = slotEvents(decide(every, jobs, '10:03:15'));
+    expect(events.map((e) => `${e.type} ${e.reason} ${e.message.slice(0, 33)}`)).toEqual(['Warning SlotSkipped slot 2026-01-01T10:02:00Z skipped']);
+    const down = decide(every, [], new Date(Date.parse(CREATED) + 500 * 60_000).toISOString());
+    const many = slotEvents(down);
+    expect(many).toHaveLength(SLOT_RECORDS_PER_PASS + 1);
+    expect(many[0]!.message).toMatch(/^decided 399 more slots than listed \(in all this pass: 0 ran, 499 missed/);
   });
 
   it('S4 overlap with a manual run: a run-now Job active across slots holds them off like a scheduled one', () => {
