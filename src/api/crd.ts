@@ -52,6 +52,7 @@ const printerColumns = [
   { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunTime' },
   { name: 'Succeeded', type: 'integer', jsonPath: '.status.runs.succeeded' },
   { name: 'Failed', type: 'integer', jsonPath: '.status.runs.failed' },
+  { name: 'Missed', type: 'integer', jsonPath: '.status.runs.missed' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

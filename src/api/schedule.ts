@@ -15,6 +15,14 @@ export const MAX_NAME_LENGTH = 52;
 export const FREQUENCIES = ['hourly', 'daily', 'weekdays', 'weekly', 'monthly'] as const;
 export const RUN_RESULTS = ['Succeeded', 'Failed'] as const;
 export const TRIGGERS = ['Scheduled', 'Manual'] as const;
+/** Slot outcomes (docs/ledger.md, "Slots"): every instant the schedule names gets exactly one. Suppressed is reserved. */
+export const SLOT_OUTCOMES = ['Ran', 'SkippedOverlap', 'Missed', 'Suspended', 'Suppressed'] as const;
+/** A duration as spec.expectSuccessWithin and spec.runHistoryMaxAge take it: whole numbers of d, h, m, s, largest unit first, e.g. "25h", "1h30m", "30d". */
+export const DURATION_PATTERN = '^([0-9]{1,6}d)?([0-9]{1,6}h)?([0-9]{1,6}m)?([0-9]{1,6}s)?$';
+/** MAX_TERMINATION_MESSAGE_BYTES bounds a failed container's termination message kept in status (UTF-8 bytes). */
+export const MAX_TERMINATION_MESSAGE_BYTES = 1024;
+/** RECENT_FAILURES_LIMIT bounds status.recentFailures. */
+export const RECENT_FAILURES_LIMIT = 5;
 
 export const presetSchema = z
   .object({
@@ -124,6 +132,22 @@ export const scheduleSpecSchema = z
       .max(100)
       .default(10)
       .describe('runHistoryLimit: how many runs status.recentRuns keeps, newest first. Default 10, at most 100.'),
+    runHistoryMaxAge: z
+      .string()
+      .max(16)
+      .optional()
+      .describe('runHistoryMaxAge: how long status.recentRuns keeps a run or slot (a duration such as "30d" or "12h", counted from when it finished or, for a missed or skipped slot, from the slot), besides runHistoryLimit. Default: kept until runHistoryLimit pushes it out. status.recentFailures is not aged.'),
+    expectSuccessWithin: z
+      .string()
+      .max(16)
+      .optional()
+      .describe('expectSuccessWithin: a dead-man switch: when no run has succeeded for this long (a duration such as "25h" or "90m"), the condition Overdue turns True; the next success clears it. At least the schedule\'s shortest gap between two runs, at most 366d. Default: no check.'),
+    pauseAfterConsecutiveFailures: z
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('pauseAfterConsecutiveFailures: after this many failed runs in a row the operator suspends the CronJob (spec stays as it is) and sets Suspended=True with reason PausedAfterFailures; resume with the annotation schedule-operator.io/resume-requested-at: <new token> (schedule-operator resume NAME). Default: never pause.'),
     jobTemplate: jobTemplateSchema,
     notify: notifySchema.optional(),
   })
@@ -133,6 +157,14 @@ export const scheduleSpecSchema = z
       {
         rule: '[has(self.schedule), has(self.preset), has(self.interval)].filter(x, x).size() == 1',
         message: 'set exactly one of spec.schedule (cron), spec.preset or spec.interval',
+      },
+      {
+        rule: `!has(self.expectSuccessWithin) || (self.expectSuccessWithin != '' && self.expectSuccessWithin.matches('${DURATION_PATTERN}'))`,
+        message: 'spec.expectSuccessWithin must be a positive duration in d, h, m and s, largest unit first, such as "25h", "90m" or "1h30m"',
+      },
+      {
+        rule: `!has(self.runHistoryMaxAge) || (self.runHistoryMaxAge != '' && self.runHistoryMaxAge.matches('${DURATION_PATTERN}'))`,
+        message: 'spec.runHistoryMaxAge must be a positive duration in d, h, m and s, largest unit first, such as "30d" or "12h"',
       },
     ],
   })
@@ -159,8 +191,71 @@ export const runSchema = z
     completionTime: z.string().optional().describe('completionTime: when the Job finished (RFC3339).'),
     durationSeconds: z.number().optional().describe('durationSeconds: completionTime minus startTime.'),
     result: z.enum(RUN_RESULTS).optional().describe('result: Succeeded or Failed; absent while the run is active.'),
-    reason: z.string().optional().describe('reason: the reason of the Job\'s final condition, e.g. BackoffLimitExceeded.'),
+    reason: z.string().optional().describe('reason: the reason of the Job\'s final condition, e.g. BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy.'),
     message: z.string().optional().describe('message: the message of the Job\'s final condition.'),
+    container: z.string().optional().describe('container: for a failed run, the container (pod/container) whose termination is described by exitCode, containerReason and terminationMessage.'),
+    exitCode: z.int().optional().describe('exitCode: for a failed run, the exit code of the failed container.'),
+    containerReason: z.string().optional().describe('containerReason: for a failed run, why the failed container terminated, e.g. Error, OOMKilled, DeadlineExceeded.'),
+    terminationMessage: z
+      .string()
+      .max(MAX_TERMINATION_MESSAGE_BYTES)
+      .optional()
+      .describe(`terminationMessage: for a failed run, the failed container's termination message (its terminationMessagePath), cut to ${MAX_TERMINATION_MESSAGE_BYTES} bytes of UTF-8; never log output unless the container chose terminationMessagePolicy FallbackToLogsOnError.`),
+  })
+  .strict();
+
+/** A recentRuns entry: a finished run (a Job) or a slot that did not run (no Job: outcome Missed or SkippedOverlap). */
+export const runEntrySchema = runSchema
+  .extend({
+    jobName: z.string().optional().describe('jobName: the Job of this run; absent for a slot that did not run.'),
+    outcome: z.enum(SLOT_OUTCOMES).optional().describe('outcome: for a slot without a Job, Missed or SkippedOverlap (see reason and message); absent for a finished run.'),
+  })
+  .strict();
+
+export const SLOT_SEGMENT_LIMIT = 20;
+export const SLOT_RUNS_LIMIT = 50;
+
+export const slotSegmentSchema = z
+  .object({
+    from: z.string().describe('from: when the operator first saw the CronJob with this spec (RFC3339); the first segment also covers the time before, back to the Schedule\'s creation.'),
+    cron: z.string().describe('cron: the CronJob\'s schedule.'),
+    timeZone: z.string().describe('timeZone: the CronJob\'s time zone.'),
+    suspend: z.boolean().describe('suspend: whether the CronJob was suspended.'),
+    paused: z.boolean().optional().describe('paused: the suspension came from pauseAfterConsecutiveFailures, not from spec.suspend.'),
+    startingDeadlineSeconds: z.int().describe('startingDeadlineSeconds: the CronJob\'s startingDeadlineSeconds.'),
+  })
+  .strict();
+
+export const slotRunSchema = z
+  .object({
+    job: z.string().describe('job: the Job\'s name.'),
+    start: z.string().describe('start: when the Job was created or started, whichever is earlier (RFC3339).'),
+    end: z.string().optional().describe('end: when it finished or was deleted (RFC3339); absent while it runs.'),
+    scheduledTime: z.string().optional().describe('scheduledTime: the slot the CronJob controller started it for; absent for a manual run.'),
+  })
+  .strict();
+
+export const slotStateSchema = z
+  .object({
+    watermark: z.string().describe('watermark: every slot at or before this instant (RFC3339) has its final outcome, counted in runs.missed / runs.skipped; later slots are pending.'),
+    segments: z.array(slotSegmentSchema).max(SLOT_SEGMENT_LIMIT).optional().describe(`segments: the CronJob specs in force since the watermark, oldest first (at most ${SLOT_SEGMENT_LIMIT}); slots are the instants of the spec in force at each instant.`),
+    runs: z.array(slotRunSchema).max(SLOT_RUNS_LIMIT).optional().describe(`runs: when this Schedule's runs were active, kept until they end before the watermark (at most ${SLOT_RUNS_LIMIT}), so pending slots can be decided after Job garbage collection.`),
+  })
+  .strict();
+
+export const pauseSchema = z
+  .object({
+    since: z.string().describe('since: when the operator paused the Schedule (RFC3339).'),
+    reason: z.string().describe('reason: PausedAfterFailures.'),
+    message: z.string().describe('message: which runs failed and how to resume.'),
+    jobs: z.array(z.string()).max(20).optional().describe('jobs: the failed Jobs that led to the pause, newest first.'),
+  })
+  .strict();
+
+export const lastResumeSchema = z
+  .object({
+    time: z.string().describe('time: when the operator handled the last resume request (RFC3339).'),
+    consecutiveFailures: z.int().describe('consecutiveFailures: status.consecutiveFailures at that moment; the Schedule pauses again after spec.pauseAfterConsecutiveFailures failures more (a success starts the count afresh).'),
   })
   .strict();
 
@@ -170,8 +265,8 @@ export const runCountsSchema = z
     succeeded: z.int().describe('succeeded: runs that succeeded.'),
     failed: z.int().describe('failed: runs that failed.'),
     manual: z.int().optional().describe('manual: finished runs started by run-now.'),
-    missed: z.int().optional().describe('missed: slots the CronJob controller reported as missed.'),
-    skipped: z.int().optional().describe('skipped: slots skipped because a run was still active (concurrencyPolicy Forbid).'),
+    missed: z.int().optional().describe('missed: slots with outcome Missed - nothing ran and no run of this Schedule held the slot off (CronJob controller down or lagging, CronJob not applied); each slot counted once.'),
+    skipped: z.int().optional().describe('skipped: slots with outcome SkippedOverlap - another run of this Schedule was active until the slot\'s deadline (concurrencyPolicy Forbid); each slot counted once.'),
   })
   .strict();
 
@@ -233,7 +328,14 @@ export const scheduleStatusSchema = z
     runs: runCountsSchema.optional().describe('runs: run counters that outlive the Jobs.'),
     consecutiveFailures: z.int().optional().describe('consecutiveFailures: failed runs since the last success.'),
     active: z.array(activeJobSchema).optional().describe('active: the Jobs running now.'),
-    recentRuns: z.array(runSchema).max(100).optional().describe('recentRuns: the last spec.runHistoryLimit runs, newest first.'),
+    recentRuns: z.array(runEntrySchema).max(100).optional().describe('recentRuns: finished runs and missed or skipped slots, newest first, at most spec.runHistoryLimit and no older than spec.runHistoryMaxAge.'),
+    recentFailures: z.array(runSchema).max(RECENT_FAILURES_LIMIT).optional().describe(`recentFailures: the last ${RECENT_FAILURES_LIMIT} failed runs, newest first, kept apart from recentRuns so successes never push them out (not aged).`),
+    lastMissedTime: z.string().optional().describe('lastMissedTime: the latest slot with outcome Missed (RFC3339).'),
+    slots: slotStateSchema.optional().describe('slots: the slot ledger\'s memory (watermark, specs in force, run intervals); bounded. See docs/ledger.md.'),
+    expectSuccessSince: z.string().optional().describe('expectSuccessSince: when spec.expectSuccessWithin started to apply (the Schedule\'s creation, or when the field was set); Overdue counts from here until a run succeeds.'),
+    pause: pauseSchema.optional().describe('pause: present while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs; the CronJob is suspended until a resume request.'),
+    lastHandledResumeRequest: z.string().optional().describe('lastHandledResumeRequest: the resume token (annotation schedule-operator.io/resume-requested-at) last acted on.'),
+    lastResume: lastResumeSchema.optional().describe('lastResume: when the last resume request was handled, and the failure count it started from.'),
     lastHandledRunRequest: z.string().optional().describe('lastHandledRunRequest: the run-now token (annotation schedule-operator.io/run-requested-at) last acted on.'),
     lastRunRequest: runRequestSchema.optional().describe('lastRunRequest: what the operator did with the last run-now request.'),
     countedJobs: z.array(countedJobSchema).optional().describe('countedJobs: the ledger\'s memory - Jobs already counted in runs that still exist (each keeps the finalizer schedule-operator.io/ledger until it is recorded here). See docs/ledger.md.'),
@@ -248,6 +350,12 @@ export type SchedulePreset = z.output<typeof presetSchema>;
 export type ScheduleStatus = z.output<typeof scheduleStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 export type Run = z.output<typeof runSchema>;
+export type RunEntry = z.output<typeof runEntrySchema>;
+export type SlotOutcome = (typeof SLOT_OUTCOMES)[number];
+export type SlotSegment = z.output<typeof slotSegmentSchema>;
+export type SlotRun = z.output<typeof slotRunSchema>;
+export type SlotState = z.output<typeof slotStateSchema>;
+export type Pause = z.output<typeof pauseSchema>;
 export type RunCounts = z.output<typeof runCountsSchema>;
 export type CountedJob = z.output<typeof countedJobSchema>;
 export type RunRequest = z.output<typeof runRequestSchema>;
@@ -282,5 +390,6 @@ export const LABEL_SCHEDULE = `${GROUP}/schedule`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'schedule-operator';
 export const ANNOTATION_RUN_REQUESTED_AT = `${GROUP}/run-requested-at`;
+export const ANNOTATION_RESUME_REQUESTED_AT = `${GROUP}/resume-requested-at`;
 /** Jobs of a Schedule carry this finalizer until the ledger has recorded them (docs/ledger.md). */
 export const FINALIZER_LEDGER = `${GROUP}/ledger`;

@@ -13,8 +13,13 @@ export interface ScheduleRef {
   uid: string;
 }
 
-/** desiredCronJob builds the CronJob for a Schedule whose spec passed validateSpec. */
-export function desiredCronJob(owner: ScheduleRef, spec: ScheduleSpec, effectiveSchedule: string): CronJob {
+/** cronJobSuspend: the CronJob is suspended for spec.suspend and while the Schedule is paused after failures (status.pause). */
+export function cronJobSuspend(spec: Pick<ScheduleSpec, 'suspend'>, pause: unknown): boolean {
+  return spec.suspend || pause !== undefined;
+}
+
+/** desiredCronJob builds the CronJob for a Schedule whose spec passed validateSpec; `paused` (status.pause is set) suspends it too. */
+export function desiredCronJob(owner: ScheduleRef, spec: ScheduleSpec, effectiveSchedule: string, paused = false): CronJob {
   const template = spec.jobTemplate as JobTemplate;
   const jobTemplate: JobTemplate = {
     ...template,
@@ -27,7 +32,7 @@ export function desiredCronJob(owner: ScheduleRef, spec: ScheduleSpec, effective
     schedule: effectiveSchedule,
     timeZone: spec.timeZone,
     concurrencyPolicy: 'Forbid',
-    suspend: spec.suspend,
+    suspend: spec.suspend || paused,
     startingDeadlineSeconds: spec.startingDeadlineSeconds,
     successfulJobsHistoryLimit: spec.successfulJobsHistoryLimit,
     failedJobsHistoryLimit: spec.failedJobsHistoryLimit,

@@ -1,6 +1,6 @@
 // Reading a Job: how it ended, when, and what started it. Pure functions over the Job's status,
 // following the Job controller's conditions (Complete / Failed are terminal).
-import { GROUP, type Run } from '../api/schedule.js';
+import { GROUP, type Run, type RunEntry } from '../api/schedule.js';
 import type { Job, JobCondition } from '../kube/types.js';
 
 /** The CronJob controller records the slot a Job was started for (Kubernetes >= 1.28). */
@@ -38,8 +38,9 @@ export function jobTrigger(job: Job): Run['trigger'] {
   return 'Scheduled';
 }
 
-/** runKey identifies a run: its Job's uid (a name is reused after a Job is deleted), else the Job name. */
-export const runKey = (run: Run): string => run.jobUID ?? run.jobName;
+/** runKey identifies a run: its Job's uid (a name is reused after a Job is deleted), else the Job name; a slot
+ * without a Job (Missed, SkippedOverlap) by its instant. */
+export const runKey = (run: RunEntry): string => run.jobUID ?? run.jobName ?? `slot/${run.scheduledTime ?? ''}`;
 
 /** jobRun describes a Job as a run of the ledger (result undefined while it is active). */
 export function jobRun(job: Job): Run {
@@ -62,16 +63,21 @@ export function jobRun(job: Job): Run {
   return run;
 }
 
+const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
 /** toRfc3339 formats an instant (Date or parseable string) as RFC3339 UTC without milliseconds. */
 export function toRfc3339(t: Date | string): string {
+  if (typeof t === 'string' && RFC3339_UTC.test(t)) return t; // already in this form (most API timestamps)
   const d = typeof t === 'string' ? new Date(t) : t;
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** newestFirst orders runs by the time they finished (or started), newest first; job name breaks ties. */
-export function newestFirst(a: Run, b: Run): number {
+export function newestFirst(a: RunEntry, b: RunEntry): number {
   const ta = a.completionTime ?? a.startTime ?? a.scheduledTime ?? '';
   const tb = b.completionTime ?? b.startTime ?? b.scheduledTime ?? '';
   if (ta !== tb) return ta < tb ? 1 : -1;
-  return a.jobName < b.jobName ? 1 : a.jobName > b.jobName ? -1 : 0;
+  const na = a.jobName ?? '';
+  const nb = b.jobName ?? '';
+  return na < nb ? 1 : na > nb ? -1 : 0;
 }

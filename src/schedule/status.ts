@@ -3,10 +3,11 @@
 // last run, recent runs). Pure: the clock is an argument. The run counters are the ledger's (a separate
 // step), so this function copies them through untouched.
 import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
-import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
+import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode, failure, type Failure } from '../errors.js';
 import type { CronJob, Job } from '../kube/types.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
+import { retainRuns } from './history.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';
 
@@ -20,10 +21,12 @@ export interface StatusInputs {
   now: Date;
   /** applyError is why the CronJob does not follow the spec (CronJobRejected, CronJobNotOwned), when it does not. */
   applyError?: Failure | undefined;
+  /** paused: the Schedule is paused after failures (decidePause, pause.ts): the CronJob is suspended, so no upcoming runs. */
+  paused?: boolean | undefined;
 }
 
 /** computeStatus is the status the Schedule should have now. */
-export function computeStatus({ schedule, validation, cronJob, jobs, now, applyError }: StatusInputs): ScheduleStatus {
+export function computeStatus({ schedule, validation, cronJob, jobs, now, applyError, paused }: StatusInputs): ScheduleStatus {
   const prev = schedule.status ?? {};
   const generation = schedule.metadata.generation;
   const nowText = toRfc3339(now);
@@ -32,7 +35,7 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
 
   // What the CronJob actually does: with an invalid spec the existing CronJob is left as it is,
   // so the preview describes it, not the rejected spec.
-  const runsFrom = validation.ok && !applyError ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend } : cronJob ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true } : undefined;
+  const runsFrom = validation.ok && !applyError ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend || paused === true } : cronJob ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true } : undefined;
   setOrDelete(status, 'effectiveSchedule', runsFrom?.cron);
   setOrDelete(status, 'timeZone', runsFrom?.timeZone);
   setOrDelete(status, 'cronJobName', cronJob?.metadata.name);
@@ -50,9 +53,10 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
     .map((j) => (j.status?.startTime ? { name: j.metadata.name, startTime: j.status.startTime } : { name: j.metadata.name }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   setOrDelete(status, 'active', active.length ? active : undefined);
-  const recent = mergeRuns(prev.recentRuns, finished.map(jobRun), validation.ok ? validation.spec.runHistoryLimit : (prev.recentRuns?.length ?? 10));
+  const retention = validation.ok ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge } : { limit: prev.recentRuns?.length ?? 10 };
+  const recent = retainRuns(prev.recentRuns, finished.map(jobRun), retention, now);
   setOrDelete(status, 'recentRuns', recent.length ? recent : undefined);
-  setOrDelete(status, 'lastRun', recent[0] ?? prev.lastRun);
+  setOrDelete(status, 'lastRun', recent.find(isJobRun) ?? prev.lastRun);
 
   status.conditions = setConditions(prev.conditions, conditions(validation, cronJob, applyError, upcoming[0]), generation, nowText);
   return status;
@@ -152,12 +156,13 @@ export function latest(...times: Array<string | undefined>): string | undefined 
   return best;
 }
 
-/** mergeRuns keeps one entry per Job (the observed one wins), newest first, at most `limit`. */
-export function mergeRuns(previous: Run[] | undefined, observed: Run[], limit: number): Run[] {
-  const byKey = new Map<string, Run>();
-  for (const run of previous ?? []) byKey.set(runKey(run), run);
-  for (const run of observed) byKey.set(runKey(run), run);
-  return [...byKey.values()].sort(newestFirst).slice(0, limit);
+/** isJobRun: a recentRuns entry that describes a Job (not a slot that did not run). */
+export const isJobRun = (entry: RunEntry): entry is Run => entry.jobName !== undefined;
+
+/** mergeRuns keeps one entry per Job or slot (the observed one wins, keeping fields only the previous had, such
+ * as failure details), newest first, at most `limit`. retainRuns (history.ts) adds the age limit. */
+export function mergeRuns(previous: RunEntry[] | undefined, observed: RunEntry[], limit: number): RunEntry[] {
+  return retainRuns(previous, observed, { limit }, new Date(0));
 }
 
 function setOrDelete<K extends keyof ScheduleStatus>(status: ScheduleStatus, key: K, value: ScheduleStatus[K] | undefined): void {

@@ -7,10 +7,13 @@
 //   4. timeZone   as kube-apiserver validates CronJob timeZone (timezone.ts)
 //   5. frequency  the operator's minimum interval, when set
 //   6. callback   spec.notify.url by the callback target rule (callback-target.ts), the part that needs no DNS
+//   7. durations  spec.expectSuccessWithin (1m..366d, and no shorter than the schedule's shortest gap),
+//                 spec.runHistoryMaxAge (1m..3660d)
 import type { z } from 'zod';
 import { scheduleSpecSchema, type ScheduleSpec } from '../api/schedule.js';
 import { checkCallbackUrl } from './callback-target.js';
 import { canEverFire, minGapMinutes, parseCron, type CronSpec } from './cron.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { intervalToCron, presetToCron, type Compiled } from './forms.js';
 import { timeZoneProblem } from './timezone.js';
 
@@ -90,8 +93,37 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
     if (!checked.ok) errors.push({ field: 'spec.notify.url', message: checked.problem });
   }
 
+  // 7. durations
+  const expect = checkDuration(raw.expectSuccessWithin, 'spec.expectSuccessWithin', 366 * 86_400, '"25h" for a daily run', flagged, errors);
+  if (expect !== undefined && compiled) {
+    const gapSeconds = minGapMinutes(compiled.parsed) * 60;
+    if (expect < gapSeconds) {
+      errors.push({
+        field: 'spec.expectSuccessWithin',
+        message: `"${String(raw.expectSuccessWithin)}" is shorter than the schedule's shortest gap between two runs (${formatDuration(gapSeconds)}), so the Schedule would be Overdue between ordinary runs: set at least ${formatDuration(gapSeconds)} plus how long a run takes, e.g. "${formatDuration(gapSeconds + Math.max(gapSeconds / 24, 60))}"`,
+      });
+    }
+  }
+  checkDuration(raw.runHistoryMaxAge, 'spec.runHistoryMaxAge', 3660 * 86_400, '"30d"', flagged, errors);
+
   if (errors.length || !shaped.success || !compiled) return { ok: false, errors: errors.length ? errors : [{ field: 'spec', message: 'no schedule' }] };
   return { ok: true, spec: shaped.data, effectiveSchedule: compiled.cron, timeZone };
+}
+
+/** checkDuration validates an optional duration field: its shape, at least one minute, at most `max` seconds. */
+function checkDuration(value: unknown, field: string, max: number, example: string, flagged: (f: string) => boolean, errors: FieldError[]): number | undefined {
+  if (typeof value !== 'string' || flagged(field)) return undefined;
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    errors.push({ field, message: `"${value}" is not a duration: write whole numbers of d, h, m and s, largest unit first, e.g. ${example} or "90m" (no sign, no fractions)` });
+  } else if (seconds < 60) {
+    errors.push({ field, message: `"${value}" is shorter than one minute: write at least "1m", e.g. ${example}` });
+  } else if (seconds > max) {
+    errors.push({ field, message: `"${value}" is longer than ${formatDuration(max)}: write at most "${formatDuration(max)}", e.g. ${example}` });
+  } else {
+    return seconds;
+  }
+  return undefined;
 }
 
 function compile(form: (typeof FORMS)[number], value: unknown): Compiled {
@@ -146,6 +178,7 @@ function issueToFieldError(issue: z.core.$ZodIssue, spec: unknown): FieldError {
       if (field === 'spec.preset.at') return { field, message: 'must be "HH:MM" on a 24-hour clock, e.g. "18:45"' };
       return { field, message: issue.message };
     case 'too_small':
+      if (field === 'spec.pauseAfterConsecutiveFailures') return { field, message: `must be at least 1 (pause after that many failed runs in a row); remove the field to never pause` };
       if (issue.origin === 'string') return { field, message: Number(issue.minimum) <= 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters` };
       return { field, message: `must be at least ${issue.minimum}` };
     case 'too_big':

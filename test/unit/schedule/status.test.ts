@@ -91,3 +91,29 @@ describe('status helpers', () => {
     expect(merged.map((r) => r.jobName)).toEqual(['c', 'b']);
   });
 });
+
+describe('computeStatus with slot accounting (issue 10)', () => {
+  it('while paused after failures the CronJob is suspended: no nextRunTime, no upcomingRuns', () => {
+    const v = validateSpec(spec);
+    const status = computeStatus({ schedule: schedule(), validation: v, cronJob, jobs: [], now: NOW, paused: true });
+    expect(status.nextRunTime).toBeUndefined();
+    expect(status.upcomingRuns).toBeUndefined();
+    expect(computeStatus({ schedule: schedule(), validation: v, cronJob, jobs: [], now: NOW }).nextRunTime).toBe('2026-06-01T12:01:00Z');
+  });
+
+  it('recentRuns keeps missed and skipped slot entries beside runs, lastRun is the newest Job run', () => {
+    const v = validateSpec(spec);
+    const prev = { recentRuns: [{ trigger: 'Scheduled' as const, scheduledTime: '2026-06-01T11:59:30Z', outcome: 'Missed' as const, reason: 'NotStarted', message: 'm' }] };
+    const status = computeStatus({ schedule: schedule(prev), validation: v, cronJob, jobs: [job('s-1', 'Complete', '2026-06-01T11:58:00Z', '2026-06-01T11:58:09Z')], now: NOW });
+    expect(status.recentRuns?.map((r) => r.jobName ?? r.outcome)).toEqual(['Missed', 's-1']);
+    expect(status.lastRun?.jobName).toBe('s-1');
+  });
+
+  it('spec.runHistoryMaxAge drops runs older than the age', () => {
+    const v = validateSpec({ ...spec, runHistoryMaxAge: '1h' });
+    const old = { recentRuns: [{ jobName: 'old', trigger: 'Scheduled' as const, result: 'Succeeded' as const, completionTime: '2026-06-01T10:00:00Z' }] };
+    const status = computeStatus({ schedule: schedule(old), validation: v, cronJob, jobs: [job('s-1', 'Complete', '2026-06-01T11:58:00Z', '2026-06-01T11:58:09Z')], now: NOW });
+    expect(status.recentRuns?.map((r) => r.jobName)).toEqual(['s-1']);
+    expect(status.lastRun?.jobName).toBe('s-1');
+  });
+});

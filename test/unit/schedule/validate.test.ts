@@ -131,3 +131,46 @@ describe('validateSpec: all problems at once', () => {
     expect(validateSpec('0 0 * * *')).toEqual({ ok: false, errors: [{ field: 'spec', message: 'must be an object, not a string' }] });
   });
 });
+
+describe('validateSpec: slot accounting fields (issue 10)', () => {
+  it('accepts expectSuccessWithin at least as long as the shortest gap, pauseAfterConsecutiveFailures >= 1 and runHistoryMaxAge', () => {
+    expect(errorsOf({ schedule: '0 3 * * *', expectSuccessWithin: '25h', pauseAfterConsecutiveFailures: 1, runHistoryMaxAge: '30d' })).toEqual([]);
+    expect(errorsOf({ interval: '15m', expectSuccessWithin: '1h30m' })).toEqual([]);
+    expect(errorsOf({ schedule: '0 * * * *', expectSuccessWithin: '60m' })).toEqual([]);
+  });
+
+  it.each([
+    ['0 * * * *', '30m', /"30m" is shorter than the schedule's shortest gap between two runs \(1h\).*set at least 1h/],
+    ['0 3 * * *', '20h', /shortest gap between two runs \(1d\)/],
+    ['0 9 * * 1-5', '23h', /shortest gap between two runs \(1d\)/],
+  ])('refuses expectSuccessWithin shorter than the gap of %s: %s', (schedule, expectSuccessWithin, message) => {
+    expect(errorsOf({ schedule, expectSuccessWithin })).toEqual([{ field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) }]);
+  });
+
+  it.each([
+    ['-5m', /not a duration.*no sign/],
+    ['1.5h', /not a duration.*no fractions/],
+    ['5', /not a duration/],
+    ['', /not a duration/],
+    ['30s', /shorter than one minute: write at least "1m"/],
+    ['0h', /shorter than one minute/],
+    ['1000d', /longer than 366d: write at most "366d"/],
+    ['999999d', /longer than 366d/],
+  ])('refuses expectSuccessWithin %j with the fix', (expectSuccessWithin, message) => {
+    expect(errorsOf({ schedule: '* * * * *', expectSuccessWithin })).toEqual([{ field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) }]);
+  });
+
+  it('refuses pauseAfterConsecutiveFailures 0 and negative, naming the field and the fix', () => {
+    for (const n of [0, -3]) {
+      expect(errorsOf({ schedule: '* * * * *', pauseAfterConsecutiveFailures: n })).toEqual([
+        { field: 'spec.pauseAfterConsecutiveFailures', message: 'must be at least 1 (pause after that many failed runs in a row); remove the field to never pause' },
+      ]);
+    }
+    expect(errorsOf({ schedule: '* * * * *', pauseAfterConsecutiveFailures: 1.5 })).toEqual([{ field: 'spec.pauseAfterConsecutiveFailures', message: 'must be a whole number' }]);
+  });
+
+  it('refuses a runHistoryMaxAge that is no duration or absurdly long', () => {
+    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '30 days' })).toEqual([{ field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/not a duration.*"30d"/) }]);
+    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '4000d' })).toEqual([{ field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/longer than 3660d/) }]);
+  });
+});
