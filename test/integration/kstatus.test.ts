@@ -26,7 +26,7 @@ async function verdict(name: string, want: string) {
 describe('kstatus reads the Schedules the operator writes', () => {
   it('a reconciled Schedule is Current', async () => {
     await apply('fine', { schedule: '7 7 * * *' });
-    expect((await verdict('fine', 'Current')).message).toBe('Resource is Ready');
+    expect((await verdict('fine', 'Current')).message).toBe('Resource is current');
   });
 
   it('an invalid spec (webhook bypassed) is Failed, with the field in the message', async () => {
