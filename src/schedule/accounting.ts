@@ -8,7 +8,7 @@
 //   5. overdue         the Overdue condition and status.expectSuccessSince (overdue.ts)
 // Slot decisions (slots.ts, history.ts applySlotDecisions) come last, in the summary: whether they are written
 // depends on whether anything else changed (a pass that only decided Suspended slots writes nothing).
-import { setConditions } from '../api/conditions.js';
+import { CONDITION_SUSPENDED, setConditions } from '../api/conditions.js';
 import type { Run, ScheduleStatus } from '../api/schedule.js';
 import { applyFailures, type Retention } from './history.js';
 import { toRfc3339 } from './jobs.js';
@@ -56,7 +56,13 @@ export function accountedStatus(inputs: AccountingInputs): Accounted {
   setOrDelete(status, 'lastResume', decision.lastResume);
   const generation = schedule.metadata.generation;
   const nowText = toRfc3339(now);
-  if (!applyError) status.conditions = setConditions(status.conditions, [suspendedCondition(validation.spec.suspend, decision.pause)], generation, nowText);
+  if (!applyError) {
+    // Against the persisted conditions, so its lastTransitionTime moves only when Suspended really changed (step 1
+    // computed a Suspended from spec.suspend alone).
+    const suspended = setConditions(prev.conditions, [suspendedCondition(validation.spec.suspend, decision.pause)], generation, nowText).find((c) => c.type === CONDITION_SUSPENDED)!;
+    const conditions = status.conditions ?? [];
+    status.conditions = conditions.some((c) => c.type === CONDITION_SUSPENDED) ? conditions.map((c) => (c.type === CONDITION_SUSPENDED ? suspended : c)) : [...conditions, suspended];
+  }
 
   const out: Accounted = { status, ...(decision.event ? { pauseEvent: decision.event } : {}) };
   const window = validation.spec.expectSuccessWithin;
