@@ -2,6 +2,7 @@
 // The CRD in crds/ is generated from these schemas (src/api/crd.ts); a unit test fails when they drift.
 // Each field's description starts with its name, so `kubectl explain schedule.spec.<field>` reads well.
 import { z } from 'zod';
+import type { ObjectMeta } from '../types/kube.js';
 
 export const GROUP = 'schedule-operator.io';
 export const VERSION = 'v1alpha1';
@@ -248,20 +249,6 @@ export type CountedJob = z.output<typeof countedJobSchema>;
 export type RunRequest = z.output<typeof runRequestSchema>;
 export type NotifyStatus = z.output<typeof notifyStatusSchema>;
 export type NotifySpec = z.output<typeof notifySchema>;
-
-/** ObjectMeta fields the operator reads. */
-export interface ObjectMeta {
-  name: string;
-  namespace: string;
-  uid: string;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-}
 
 /** A Schedule as read from the API server. `spec` is not yet validated: see validateSpec. */
 export interface Schedule {

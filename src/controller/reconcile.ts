@@ -19,7 +19,7 @@ import type { RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isAlreadyExists, isInvalid } from '../kube/rest.js';
-import type { CronJob, EventRecord, Job } from '../kube/types.js';
+import type { CronJob, EventRecord, Job } from '../types/kube.js';
 import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';

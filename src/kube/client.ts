@@ -3,7 +3,7 @@
 import { API_VERSION, GROUP, MANAGER, PLURAL, VERSION, type Schedule, type ScheduleStatus } from '../api/schedule.js';
 import { toRfc3339 } from '../schedule/jobs.js';
 import { ApiError, isNotFound, type Rest } from './rest.js';
-import type { CronJob, EventRecord, Job } from './types.js';
+import type { CronJob, EventRecord, Job } from '../types/kube.js';
 
 export interface ObjectRef {
   namespace: string;

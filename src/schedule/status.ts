@@ -4,7 +4,7 @@
 // step), so this function copies them through untouched.
 import { CONDITION_READY, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
 import type { Run, Schedule, ScheduleStatus } from '../api/schedule.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';

@@ -1,6 +1,6 @@
 // The webhook's two questions to the API server, over the operator's REST client (src/kube/rest.ts).
 import { ApiError, isInvalid, type Rest } from '../kube/rest.js';
-import type { CronJob } from '../kube/types.js';
+import type { CronJob } from '../types/kube.js';
 import type { AccessResult, AdmitDeps, DryRunResult, UserInfo } from './admit.js';
 
 /** Both calls must answer well inside the webhook's timeoutSeconds (the chart's default is 5 s). */
