@@ -11,11 +11,9 @@ import { scheduleSpecSchema, type ScheduleSpec } from '../api/schedule.js';
 import { canEverFire, minGapMinutes, parseCron, type CronSpec } from './cron.js';
 import { intervalToCron, presetToCron, type Compiled } from './forms.js';
 import { timeZoneProblem } from './timezone.js';
+import type { FieldError } from '../types/field-error.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 export type ValidationResult =
   | { ok: true; spec: ScheduleSpec; effectiveSchedule: string; timeZone: string }
