@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Io } from './cli.js';
+import { realClock, type Timer } from './clock.js';
+import type { Io } from './types/io.js';
 import { configHelp, parseConfig, type Config } from './config.js';
 import { Manager } from './controller/manager.js';
 import { kubeClient } from './kube/client.js';
@@ -102,7 +103,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     kube,
     metrics,
     log,
-    now: () => new Date(),
+    now: realClock.now,
     namespaces: config.watchNamespaces,
     workers: config.maxConcurrentReconciles,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -151,12 +152,12 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
   const exited = new Promise<number>((r) => (resolveExit = r));
   let elector: LeaderElector | undefined;
   let stopping = false;
-  let syncWait: NodeJS.Timeout | undefined;
+  let syncWait: Timer | undefined;
 
   const startWorkersWhenSynced = () => {
     if (stopping) return;
     if (!manager.hasSynced()) {
-      syncWait = setTimeout(startWorkersWhenSynced, 100);
+      syncWait = realClock.setTimer(startWorkersWhenSynced, 100);
       return;
     }
     log.info('caches synced; reconciling');
@@ -167,7 +168,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     if (stopping) return;
     stopping = true;
     log.info({ reason: why }, 'stopping');
-    clearTimeout(syncWait);
+    syncWait?.cancel();
     await manager.stop();
     if (code === 0) await elector?.stop();
     leading = false;

@@ -2,7 +2,7 @@
 // run-requested-at annotation to a new token (the current time). The operator starts at most one Job per token.
 import { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_RUN_REQUESTED_AT, GROUP, PLURAL, VERSION } from '../api/schedule.js';
-import type { Io } from '../cli.js';
+import type { Io } from '../types/io.js';
 import { isNotFound, restFromKubeConfig } from '../kube/rest.js';
 
 const USAGE = 'usage: schedule-operator run <name> [-n namespace] [--kubeconfig path]';

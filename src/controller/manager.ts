@@ -2,14 +2,15 @@
 // feed keys into the work queue; workers run ScheduleController.handle. Informers start at once, so a
 // standby replica keeps warm caches; workers and the periodic resync start only when this process leads.
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../clock.js';
 import { GROUP, LABEL_SCHEDULE, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
 import { Informer, MultiCache, type InformerHandlers } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import { ApiError, isNotFound } from '../kube/rest.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { collectionPath, type KObject, type ListWatch, type ResourceRef } from '../kube/watch.js';
 import type { Metrics } from '../metrics.js';
-import { WorkQueue, realTimers, type Timers } from './queue.js';
+import { WorkQueue } from './queue.js';
 import { CONTROLLER_NAME, ScheduleController, keyOf, scheduleKeyForCronJob, scheduleKeyForJob } from './schedule-controller.js';
 
 /** The three resources the controller watches. */
@@ -37,7 +38,7 @@ export interface ManagerOptions {
   minIntervalMinutes?: number | undefined;
   /** allowPrivateCallbackTargets: --allow-private-callback-targets. */
   allowPrivateCallbackTargets?: boolean | undefined;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /** scheduleChanged is false for updates that touch only status or bookkeeping (our own status writes, mostly). */
@@ -80,10 +81,10 @@ export class Manager {
   private resyncTimer: { cancel(): void } | undefined;
   private workersStarted = false;
   private stopped = false;
-  private readonly t: Timers;
+  private readonly t: Clock;
 
   constructor(private readonly opts: ManagerOptions) {
-    this.t = opts.timers ?? realTimers;
+    this.t = opts.clock ?? realClock;
     const enqueue = (key: string | undefined) => key && this.queue.add(key);
     this.schedules = this.cache<Schedule>('schedules', {
       onAdd: (s) => enqueue(keyOf(s.metadata.namespace, s.metadata.name)),
@@ -132,7 +133,7 @@ export class Manager {
         // double the idle work (measured: 2 reconciles per Schedule per period instead of 1).
         return result.requeueAfterMs !== undefined && result.requeueAfterMs >= resyncMs ? {} : result;
       },
-      timers: this.t,
+      clock: this.t,
       metrics: opts.metrics.workqueue,
       onError: (key, err, failures) => {
         const level = failures >= 5 ? 'error' : 'warn';
@@ -185,7 +186,7 @@ export class Manager {
         source: this.opts.listWatch<T>({ path, apiVersion: r.groupVersion, kind: r.kind, ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}) }),
         log: this.opts.log,
         handlers,
-        timers: this.t,
+        clock: this.t,
         describeError: (err) => describeListError(resource, path, err),
       });
       byNamespace.set(ns, informer);
