@@ -1,4 +1,4 @@
-// The Schedule API: the types are the design document (style.md, principle 1).
+// The Schedule API: the types are the design document (docs/architecture.md, section 1).
 // The CRD in crds/ is generated from these schemas (src/api/crd.ts); a unit test fails when they drift.
 // Each field's description starts with its name, so `kubectl explain schedule.spec.<field>` reads well.
 import { z } from 'zod';
@@ -259,7 +259,7 @@ export interface Schedule {
   status?: ScheduleStatus;
 }
 
-/** Labels and annotations of the contract (api.md). */
+/** Labels and annotations of the user contract: people and tools rely on these names, so they are fixed. */
 export const LABEL_SCHEDULE = `${GROUP}/schedule`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'schedule-operator';

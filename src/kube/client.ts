@@ -1,4 +1,4 @@
-// KubeClient: every write the operator makes, behind one interface (style.md: only src/kube talks to
+// KubeClient: every write the operator makes, behind one interface (docs/architecture.md: only src/kube talks to
 // the API server). The reconciler's unit tests use a recording fake of it.
 import { API_VERSION, GROUP, MANAGER, PLURAL, VERSION, type Schedule, type ScheduleStatus } from '../api/schedule.js';
 import { toRfc3339 } from '../schedule/jobs.js';
