@@ -1,9 +1,10 @@
 // `schedule-operator run <name> [-n namespace]`: asks the operator for a run now by setting the
 // run-requested-at annotation to a new token (the current time). The operator starts at most one Job per token.
 // The cluster is found exactly as the controller finds it (src/kube/kubeconfig.ts).
+import { ANNOTATION_RUN_REQUESTED_AT } from '../api/schedule.js';
+import { annotateSchedule } from '../kube/annotate.js';
 import { loadKubeconfig, type RestConfig } from '../kube/kubeconfig.js';
 import { isNotFound, restClient } from '../kube/rest.js';
-import { requestRun } from '../kube/run-request.js';
 import type { Io } from '../types/io.js';
 
 const USAGE = 'usage: schedule-operator run <name> [-n namespace] [--kubeconfig path]';
@@ -44,7 +45,7 @@ export async function runNow(argv: string[], io: Io, env: Record<string, string 
   const ns = namespace ?? kc.namespace;
   const token = io.now().toISOString();
   try {
-    await requestRun(restClient(kc), ns, name, token);
+    await annotateSchedule(restClient(kc), ns, name, { [ANNOTATION_RUN_REQUESTED_AT]: token });
   } catch (err) {
     const reason = isNotFound(err) ? `Schedule ${ns}/${name} not found` : (err as Error).message;
     io.stderr(`schedule-operator run: ${reason}`);

@@ -1,5 +1,5 @@
-// `schedule-operator run` against a small local HTTP server standing in for the API server: it finds the
-// cluster with the controller's kubeconfig loader and sends one merge patch.
+// `schedule-operator run` finds the cluster with the controller's kubeconfig loader (KUBECONFIG, the context's
+// namespace and token), against a small local HTTP server standing in for the API server.
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
