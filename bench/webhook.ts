@@ -10,9 +10,9 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { restFromKubeConfig } from '../src/kube/rest.js';
+import { loadKubeconfig } from '../src/kube/kubeconfig.js';
+import { restClient } from '../src/kube/rest.js';
 import { webhookKube } from '../src/webhook/kube.js';
 import { WEBHOOK_PATH, startWebhookServer, webhookRouter } from '../src/webhook/server.js';
 import { selfSignedTls } from '../test/integration/webhook-tls.js';
@@ -58,13 +58,12 @@ async function measure(name: string, one: (i: number) => Promise<void>): Promise
 }
 
 async function main(): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const rest = restFromKubeConfig(kc);
+  const kc = loadKubeconfig();
+  const rest = restClient(kc);
   const dir = mkdtempSync(join(tmpdir(), 'so-bench-'));
   const { caPem } = selfSignedTls(dir);
   // The webhook gets its own client (own sockets), as in main.ts: the driver's requests wait for the webhook.
-  const router = webhookRouter({ ...webhookKube(restFromKubeConfig(kc)), checkJobPermission: true, minIntervalMinutes: undefined });
+  const router = webhookRouter({ ...webhookKube(restClient(kc)), checkJobPermission: true, minIntervalMinutes: undefined });
   const server = await startWebhookServer(router, { host: '127.0.0.1', port: 0, certDir: dir });
   const ns = `bench-${process.pid}`;
   const vwc = `schedule-operator-bench-${process.pid}`;

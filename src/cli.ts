@@ -1,6 +1,8 @@
 // The schedule-operator command line: `controller` (default), `next`, `run`.
 // Subcommands load lazily, so `next` needs neither a cluster nor the Kubernetes client.
 import { readFileSync } from 'node:fs';
+import { realClock } from './clock.js';
+import type { Io } from './types/io.js';
 
 export const USAGE = `schedule-operator - Schedules reconciled into Kubernetes CronJobs
 
@@ -13,16 +15,10 @@ Usage:
 
 KUBECONFIG (or --kubeconfig) chooses the cluster. Installed as kubectl-schedule, \`kubectl schedule ...\` works too.`;
 
-export interface Io {
-  stdout(line: string): void;
-  stderr(line: string): void;
-  now(): Date;
-}
-
 export const processIo: Io = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
-  now: () => new Date(),
+  now: realClock.now,
 };
 
 /** main runs the command and resolves to its exit status (the controller resolves when it stops). */

@@ -1,13 +1,15 @@
 // `schedule-operator run <name> [-n namespace]`: asks the operator for a run now by setting the
 // run-requested-at annotation to a new token (the current time). The operator starts at most one Job per token.
-import { KubeConfig } from '@kubernetes/client-node';
-import { ANNOTATION_RUN_REQUESTED_AT, GROUP, PLURAL, VERSION } from '../api/schedule.js';
-import type { Io } from '../cli.js';
-import { isNotFound, restFromKubeConfig } from '../kube/rest.js';
+// The cluster is found exactly as the controller finds it (src/kube/kubeconfig.ts).
+import { ANNOTATION_RUN_REQUESTED_AT } from '../api/schedule.js';
+import { annotateSchedule } from '../kube/annotate.js';
+import { loadKubeconfig, type RestConfig } from '../kube/kubeconfig.js';
+import { isNotFound, restClient } from '../kube/rest.js';
+import type { Io } from '../types/io.js';
 
 const USAGE = 'usage: schedule-operator run <name> [-n namespace] [--kubeconfig path]';
 
-export async function runNow(argv: string[], io: Io): Promise<number> {
+export async function runNow(argv: string[], io: Io, env: Record<string, string | undefined> = process.env): Promise<number> {
   let name: string | undefined;
   let namespace: string | undefined;
   let kubeconfig: string | undefined;
@@ -33,16 +35,17 @@ export async function runNow(argv: string[], io: Io): Promise<number> {
     io.stderr(`schedule-operator run: the Schedule name is missing; ${USAGE}`);
     return 2;
   }
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-  const ns = namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  let kc: RestConfig;
+  try {
+    kc = loadKubeconfig({ kubeconfig, env });
+  } catch (err) {
+    io.stderr(`schedule-operator run: ${(err as Error).message}`);
+    return 1;
+  }
+  const ns = namespace ?? kc.namespace;
   const token = io.now().toISOString();
   try {
-    await restFromKubeConfig(kc).request('PATCH', `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}/${name}`, {
-      body: { metadata: { annotations: { [ANNOTATION_RUN_REQUESTED_AT]: token } } },
-      contentType: 'application/merge-patch+json',
-    });
+    await annotateSchedule(restClient(kc), ns, name, { [ANNOTATION_RUN_REQUESTED_AT]: token });
   } catch (err) {
     const reason = isNotFound(err) ? `Schedule ${ns}/${name} not found` : (err as Error).message;
     io.stderr(`schedule-operator run: ${reason}`);

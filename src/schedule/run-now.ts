@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { ANNOTATION_RUN_REQUESTED_AT, FINALIZER_LEDGER, GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type RunRequest, type Schedule } from '../api/schedule.js';
 import { ErrorCode, failure } from '../errors.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { isRunning, jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
 
 /** Manual Jobs record the token they were started for. */

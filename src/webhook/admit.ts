@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { GROUP, KIND } from '../api/schedule.js';
 import { desiredCronJob } from '../schedule/desired.js';
 import { validateSpec } from '../schedule/validate.js';
-import type { CronJob } from '../kube/types.js';
+import type { CronJob } from '../types/kube.js';
 
 export interface UserInfo {
   username?: string;

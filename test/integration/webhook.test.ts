@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { restFromKubeConfig } from '../../src/kube/rest.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { restClient } from '../../src/kube/rest.js';
 import { webhookKube } from '../../src/webhook/kube.js';
 import { WEBHOOK_PATH, startWebhookServer, webhookRouter, type WebhookServer } from '../../src/webhook/server.js';
 import { clusterKubeconfig, createNamespace, installCrd, scheduleManifest } from '../support/env.js';
@@ -47,9 +48,7 @@ beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'so-webhook-'));
   const { caPem } = selfSignedTls(certDir);
 
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const router = webhookRouter({ ...webhookKube(restFromKubeConfig(kc)), checkJobPermission: true, minIntervalMinutes: undefined });
+  const router = webhookRouter({ ...webhookKube(restClient(loadKubeconfig({ kubeconfig }))), checkJobPermission: true, minIntervalMinutes: undefined });
   server = await startWebhookServer(router, { host: '127.0.0.1', port: await freePort(), certDir });
 
   await kube.create('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {

@@ -1,7 +1,7 @@
 // Run now as a pure decision (src/schedule/run-now.ts).
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { decideRunNow, manualJobName, manualRunsToAdopt } from '../../../src/schedule/run-now.js';
 
 const cronJob: CronJob = {

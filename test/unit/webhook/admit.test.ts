@@ -2,7 +2,7 @@
 // The table holds Schedules the webhook must refuse, each with the field and fix its message must name.
 import { describe, expect, it } from 'vitest';
 import { admit, dryRunCronJobFor, type AdmissionReview, type AdmitDeps, type UserInfo } from '../../../src/webhook/admit.js';
-import type { CronJob } from '../../../src/kube/types.js';
+import type { CronJob } from '../../../src/types/kube.js';
 
 const template = { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } };
 const alice: UserInfo = { username: 'alice', uid: 'u-1', groups: ['team-a', 'system:authenticated'] };
