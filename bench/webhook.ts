@@ -71,7 +71,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'so-bench-'));
   const { caPem } = selfSignedTls(dir);
   // The webhook gets its own client (own sockets), as in main.ts: the driver's requests wait for the webhook.
-  const router = webhookRouter(webhookDeps(restFromKubeConfig(kc), { checkJobPermission: true, minIntervalMinutes: undefined }));
+  const deps = webhookDeps(restFromKubeConfig(kc), { checkJobPermission: true, minIntervalMinutes: undefined });
+  const router = webhookRouter(deps);
+  const sarStats = (deps.canCreateJobs as { stats?: () => { hits: number; misses: number; shared: number } }).stats;
+  const reportSar = () => sarStats && console.log(`         SubjectAccessReviews: ${sarStats().misses} asked, ${sarStats().hits} answered from the cache, ${sarStats().shared} shared a call in flight`);
   const server = await startWebhookServer(router, { host: '127.0.0.1', port: 0, certDir: dir });
   const ns = `bench-${process.pid}`;
   const vwc = `schedule-operator-bench-${process.pid}`;
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
       req.on('error', reject);
       req.end(body);
     }));
+    reportSar();
 
     await rest.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
       body: {
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
         query: { dryRun: 'All' },
       });
     });
+    reportSar();
   } finally {
     await rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${vwc}`).catch(() => undefined);
     await rest.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => undefined);
