@@ -1,4 +1,4 @@
-// The schedule-operator command line: `controller` (default), `next`, `run`.
+// The schedule-operator command line: `controller` (default), `next`, `run`, `resume`.
 // Subcommands load lazily, so `next` needs neither a cluster nor the Kubernetes client.
 import { readFileSync } from 'node:fs';
 import { realClock } from './clock.js';
@@ -11,6 +11,8 @@ Usage:
   schedule-operator next <schedule> [--time-zone Z] [--from RFC3339] [--count N]
                                              print the next run instants, as the CronJob controller starts them
   schedule-operator run <name> [-n namespace] start a run now (sets the schedule-operator.io/run-requested-at annotation)
+  schedule-operator resume <name> [-n namespace]
+                                             resume a Schedule paused after failures (sets schedule-operator.io/resume-requested-at)
   schedule-operator version
 
 KUBECONFIG (or --kubeconfig) chooses the cluster. Installed as kubectl-schedule, \`kubectl schedule ...\` works too.`;
@@ -32,6 +34,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     case 'run': {
       const { runNow } = await import('./cli/run.js');
       return runNow(rest, io);
+    }
+    case 'resume': {
+      const { resume } = await import('./cli/run.js');
+      return resume(rest, io);
     }
     case 'version':
     case '--version':

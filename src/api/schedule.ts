@@ -377,6 +377,7 @@ export const LABEL_SCHEDULE = `${GROUP}/schedule`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'schedule-operator';
 export const ANNOTATION_RUN_REQUESTED_AT = `${GROUP}/run-requested-at`;
+/** Resumes a Schedule paused after failures; same token rules as run-now (src/schedule/run-now.ts). */
 export const ANNOTATION_RESUME_REQUESTED_AT = `${GROUP}/resume-requested-at`;
 /** Jobs of a Schedule carry this finalizer until the ledger has recorded them (docs/ledger.md). */
 export const FINALIZER_LEDGER = `${GROUP}/ledger`;
