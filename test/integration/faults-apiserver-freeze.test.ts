@@ -9,16 +9,17 @@
 //
 // The operator runs without leader election (one replica): with a Lease, 45 s without renewing it is past the renew
 // deadline (10 s by default) and the operator exits on purpose, as controller-runtime does.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { requestRun, waitCounted, waitReady } from './ledger-helpers.js';
-import { expectCountedExactly, expectSameProcess, expectSettled, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
 
 const FREEZE_MS = 45_000;
 
 const plane = useControlPlane('apiserver-freeze');
 const env = useOperatorNamespace('fault-freeze', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
+afterAll(() => keepLogs(env.operator, plane.current.dir));
 
 describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
   it('converges, counts every run exactly and settles, in the same operator process', async () => {
@@ -49,7 +50,7 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
     const convergedMs = Date.now() - thawedAt;
 
     const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'after', 1)];
-    const settled = await expectSettled(env, frozenAt, ['steady', 'after']);
+    const settled = await expectSettled(env, ['steady', 'after']);
     expectSameProcess(op, pid);
 
     const first = statusWrites(op, thawedAt)[0];
@@ -62,6 +63,8 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
       `  re-lists after 410 Gone: ${relists(op, frozenAt).join(', ') || 'none'}`,
       ...counted.map((c) => `  ${c}`),
       `  ${settled}`,
+      `  ${conflictReport(op, frozenAt).text}`,
     ].join('\n'));
+    expectNo409Loop(op, frozenAt);
   });
 });

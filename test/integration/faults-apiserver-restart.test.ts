@@ -8,15 +8,16 @@
 //
 // The operator runs without leader election (one replica): with a Lease, an outage longer than the renew deadline
 // (10 s by default) makes it exit on purpose, as controller-runtime does, and a restart under load can take that long.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { schedulesPath } from '../support/kube.js';
 import { requestRun, waitCounted, waitReady } from './ledger-helpers.js';
-import { expectCountedExactly, expectSameProcess, expectSettled, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
 
 const plane = useControlPlane('apiserver-restart');
 const env = useOperatorNamespace('fault-restart', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
+afterAll(() => keepLogs(env.operator, plane.current.dir));
 
 describe('the API server killed and restarted', () => {
   it('converges, counts every run exactly and settles, in the same operator process', async () => {
@@ -48,10 +49,11 @@ describe('the API server killed and restarted', () => {
     const convergedMs = Date.now() - readyAt;
 
     const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'after', 1)];
-    const settled = await expectSettled(env, killedAt, ['steady', 'after']);
+    const settled = await expectSettled(env, ['steady', 'after']);
     expectSameProcess(op, pid);
 
     const first = statusWrites(op, readyAt)[0];
+    const informerErrors = logLines(op, readyAt).filter((l) => l.informer && l.level >= 40);
     expect(first, 'a status write after the API server came back').toBeDefined();
     const s = await kube.get(schedulesPath(ns, 'steady'));
     console.log([
@@ -60,9 +62,12 @@ describe('the API server killed and restarted', () => {
       `  API server ready -> first successful status write: ${first!.time - readyAt} ms`,
       `  API server ready -> new Schedule seen Ready by the test: ${convergedMs} ms`,
       `  re-lists after 410 Gone: ${relists(op, killedAt).join(', ') || 'none'}`,
+      `  informer failures after the API server was ready: ${informerErrors.length}${informerErrors.length ? ` (${[...new Set(informerErrors.map((l) => l.msg))].join('; ')})` : ''}`,
       ...counted.map((c) => `  ${c}`),
       `  ${settled}`,
+      `  ${conflictReport(op, killedAt).text}`,
       `  steady status.runs ${JSON.stringify(s.status.runs)}`,
     ].join('\n'));
+    expectNo409Loop(op, killedAt);
   });
 });

@@ -17,7 +17,7 @@ import { useOperatorNamespace } from '../support/harness.js';
 import { eventually } from '../support/kube.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
-import { expectCountedExactly, expectSameProcess, expectSettled, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites, waitAllFinished } from './faults-helpers.js';
+import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites, waitAllFinished } from './faults-helpers.js';
 
 const CUT_MS = 15_000;
 
@@ -35,6 +35,7 @@ const env = useOperatorNamespace('fault-compact', {
   ledgerPolicy: true,
   args: SINGLE_REPLICA,
 });
+afterAll(() => keepLogs(env.operator, plane.current.dir));
 afterAll(() => proxy?.stop());
 
 describe('etcd compaction while the operator is cut off', () => {
@@ -68,7 +69,7 @@ describe('etcd compaction while the operator is cut off', () => {
     await waitHandled(kube, ns, 'steady', 'during-1', 60_000);
     await waitHandled(kube, ns, 'created-meanwhile', 'during-2', 60_000);
     const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'created-meanwhile', 1)];
-    const settled = await expectSettled(env, cutAt, ['steady', 'created-meanwhile']);
+    const settled = await expectSettled(env, ['steady', 'created-meanwhile']);
     expectSameProcess(op, pid);
 
     const first = statusWrites(op, restoredAt)[0];
@@ -82,6 +83,8 @@ describe('etcd compaction while the operator is cut off', () => {
       `  re-lists after 410 Gone: ${relistTimes.join(', ')}`,
       ...counted.map((c) => `  ${c}`),
       `  ${settled}`,
+      `  ${conflictReport(op, cutAt).text}`,
     ].join('\n'));
+    expectNo409Loop(op, cutAt);
   });
 });

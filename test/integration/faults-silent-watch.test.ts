@@ -10,16 +10,17 @@
 //
 // Measured and printed: the detection time (freeze -> the first informer line). The silence a watch had when the
 // freeze began (up to a minute since its last bookmark) comes on top.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { waitReady } from './ledger-helpers.js';
-import { expectSameProcess, logLines, schedule, sleep, SINGLE_REPLICA, type LogLine } from './faults-helpers.js';
+import { expectSameProcess, keepLogs, logLines, schedule, sleep, SINGLE_REPLICA, type LogLine } from './faults-helpers.js';
 
 const LIMIT_MS = Number(process.env.SILENT_WATCH_LIMIT_S ?? 140) * 1000;
 
 const plane = useControlPlane('silent-watch');
 const env = useOperatorNamespace('fault-silent', { kubeconfig: () => plane.current.kubeconfig, args: SINGLE_REPLICA });
+afterAll(() => keepLogs(env.operator, plane.current.dir));
 
 describe('a silent watch', () => {
   it(`is detected and restarted by the operator within ${LIMIT_MS / 1000} s of the server going silent`, async () => {
