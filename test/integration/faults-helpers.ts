@@ -154,17 +154,21 @@ export const MAX_409_IN_A_ROW = 2;
  */
 export function conflictReport(op: OperatorProcess, sinceMs: number): { total: number; worst: number; text: string } {
   const lines = conflictRetries(op, sinceMs);
-  const worstByKey = new Map<string, { n: number; first: number; last: number }>();
+  // A run of 409s: retries of one key whose `failures` count goes up by one each time, every one of them a 409 (the
+  // count also goes up for other errors, e.g. while the API server is down: those do not lengthen the run).
+  const current = new Map<string, { n: number; failures: number; began: number }>();
+  const worstByKey = new Map<string, { n: number; ms: number }>();
   for (const l of lines) {
     const key = String(l.key);
-    const w = worstByKey.get(key) ?? { n: 0, first: l.time, last: l.time };
-    const n = Number(l.failures ?? 1);
-    if (n === 1) w.first = l.time;
-    if (n >= w.n) Object.assign(w, { n, last: l.time });
-    worstByKey.set(key, w);
+    const failures = Number(l.failures ?? 1);
+    const prev = current.get(key);
+    const run = prev && failures === prev.failures + 1 ? { n: prev.n + 1, failures, began: prev.began } : { n: 1, failures, began: l.time };
+    current.set(key, run);
+    const w = worstByKey.get(key);
+    if (!w || run.n > w.n) worstByKey.set(key, { n: run.n, ms: l.time - run.began });
   }
   const worst = Math.max(0, ...[...worstByKey.values()].map((w) => w.n));
-  const per = [...worstByKey.entries()].map(([k, w]) => `${k.split('/')[1]} ${w.n} in a row over ${w.last - w.first} ms`);
+  const per = [...worstByKey.entries()].map(([k, w]) => `${k.split('/')[1]} ${w.n} in a row over ${w.ms} ms`);
   return { total: lines.length, worst, text: `409 retries since the fault: ${lines.length}${per.length ? ` (longest: ${per.join(', ')})` : ''}` };
 }
 
