@@ -1,6 +1,6 @@
 // The informer's list/watch against a real API server: raw JSON (times stay strings), kinds filled in,
-// managedFields dropped, events in order. (410 Gone cannot be provoked on a fresh etcd without compaction;
-// the unit tests cover the re-list.)
+// managedFields dropped, events in order. (The re-list after 410 Gone needs etcd compaction and a watch served
+// from etcd: faults-compaction.test.ts covers it end to end, on a control plane of its own.)
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../src/kube/informer.js';
