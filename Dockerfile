@@ -13,7 +13,7 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
 # 2. deps: production node_modules only, without what only compilers and debuggers read (type
-#    declarations, source maps: ~40 MiB of @kubernetes/client-node's 64 MiB)
+#    declarations, source maps)
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two depths of tests (style.md, principle 10):
+// Two projects for the three depths of tests (docs/architecture.md, section 6):
 //   unit        - pure functions and the reconciler against a recording fake client; no cluster.
 //   integration - against the real control plane started by test/cluster (one per run, shared).
 export default defineConfig({

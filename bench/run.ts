@@ -3,7 +3,7 @@
 // shows the median (the machine is shared and noisy, so the median of many samples, not the mean) and the
 // spread (min-max of the per-sample ns/op). Nothing here is asserted: timings are for reading, not for CI.
 import type { Schedule } from '../src/api/schedule.js';
-import type { CronJob, Job } from '../src/kube/types.js';
+import type { CronJob, Job } from '../src/types/kube.js';
 import { nextRuns } from '../src/schedule/next.js';
 import { computeStatus } from '../src/schedule/status.js';
 import { validateSpec } from '../src/schedule/validate.js';

@@ -6,7 +6,7 @@
 //             Schedules: 360 slots each, hourly: 6), with the Jobs the ledger finalizer kept
 // Nothing is asserted; the machine is shared, so read the median, not one round.
 import type { SlotSegment, SlotState } from '../src/api/schedule.js';
-import type { Job } from '../src/kube/types.js';
+import type { Job } from '../src/types/kube.js';
 import { nextRuns } from '../src/schedule/next.js';
 import { decideSlots } from '../src/schedule/slots.js';
 

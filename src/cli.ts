@@ -1,6 +1,8 @@
-// The schedule-operator command line: `controller` (default), `next`, `run`.
+// The schedule-operator command line: `controller` (default), `next`, `run`, `resume`.
 // Subcommands load lazily, so `next` needs neither a cluster nor the Kubernetes client.
 import { readFileSync } from 'node:fs';
+import { realClock } from './clock.js';
+import type { Io } from './types/io.js';
 
 export const USAGE = `schedule-operator - Schedules reconciled into Kubernetes CronJobs
 
@@ -9,20 +11,16 @@ Usage:
   schedule-operator next <schedule> [--time-zone Z] [--from RFC3339] [--count N]
                                              print the next run instants, as the CronJob controller starts them
   schedule-operator run <name> [-n namespace] start a run now (sets the schedule-operator.io/run-requested-at annotation)
+  schedule-operator resume <name> [-n namespace]
+                                             resume a Schedule paused after failures (sets schedule-operator.io/resume-requested-at)
   schedule-operator version
 
 KUBECONFIG (or --kubeconfig) chooses the cluster. Installed as kubectl-schedule, \`kubectl schedule ...\` works too.`;
 
-export interface Io {
-  stdout(line: string): void;
-  stderr(line: string): void;
-  now(): Date;
-}
-
 export const processIo: Io = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
-  now: () => new Date(),
+  now: realClock.now,
 };
 
 /** main runs the command and resolves to its exit status (the controller resolves when it stops). */
@@ -36,6 +34,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     case 'run': {
       const { runNow } = await import('./cli/run.js');
       return runNow(rest, io);
+    }
+    case 'resume': {
+      const { resume } = await import('./cli/run.js');
+      return resume(rest, io);
     }
     case 'version':
     case '--version':

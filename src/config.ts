@@ -58,7 +58,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The settings, each with its flag, its default and its help line (the types are the design doc). */
 export const settings = {
-  kubeconfig: { schema: z.string().min(1).optional(), default: undefined, help: 'kubeconfig: path to a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)' },
+  kubeconfig: { schema: z.string().min(1).optional(), default: undefined, help: 'kubeconfig: path to a kubeconfig file (default: $KUBECONFIG, then in-cluster, then ~/.kube/config)' },
   'watch-namespaces': {
     schema: z.string().transform((s, ctx) => {
       const list = s.split(',').map((x) => x.trim()).filter(Boolean);

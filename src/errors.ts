@@ -33,6 +33,8 @@ export const ErrorCode = {
   InternalError: 'InternalError',
   /** RunActive: a run-now request arrived while a run was active (runs never overlap). */
   RunActive: 'RunActive',
+  /** InvalidToken: a run-now or resume token that is too long or carries unprintable characters (webhook bypassed). */
+  InvalidToken: 'InvalidToken',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -76,6 +78,7 @@ export interface MessageArgs {
   StatusRejected: { call: ApiCall; detail: string };
   InternalError: { call: ApiCall | undefined; detail: string };
   RunActive: { token: string; active: string[] };
+  InvalidToken: { problem: string };
 }
 
 interface Entry<C extends ErrorCode> {
@@ -126,6 +129,10 @@ const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
     retry: 'wait',
     message: ({ token, active }) =>
       `run request "${token}" refused: Job ${active.join(', ')} is still running and runs never overlap (concurrencyPolicy Forbid); request again with a new token after it finishes`,
+  },
+  InvalidToken: {
+    retry: 'terminal',
+    message: ({ problem }) => `run request refused: ${problem}`,
   },
 };
 

@@ -1,58 +1,34 @@
-// Wiring: config -> KubeConfig -> REST -> KubeClient (counted, leader-gated) -> informers -> queue ->
+// Wiring: config -> kubeconfig -> REST -> KubeClient (counted, leader-gated) -> informers -> queue ->
 // ScheduleController; HTTP endpoints; leader election; signals. `runController` resolves to the exit status.
 //
 // Start-up order: servers, informers (a standby keeps warm caches), then - once leading and synced -
 // the workers. Stop order on SIGTERM/SIGINT: informers, in-flight reconciles, the Lease (released so a
 // standby takes over at once), servers; then exit 0. Losing the Lease stops all writes at once and
 // exits 1, as controller-runtime does, so the Deployment restarts the process as a fresh standby.
-import { existsSync } from 'node:fs';
-import { hostname, homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Io } from './cli.js';
+import { realClock, type Timer } from './clock.js';
+import type { Io } from './types/io.js';
 import { configHelp, parseConfig, type Config } from './config.js';
 import { Manager } from './controller/manager.js';
 import { kubeClient } from './kube/client.js';
 import { countWrites } from './kube/counting.js';
 import { gateWrites } from './kube/leader-gate.js';
 import { LeaderElector } from './kube/lease.js';
-import { restFromKubeConfig, type Rest } from './kube/rest.js';
+import { loadKubeconfig, SERVICE_ACCOUNT_DIR, type RestConfig } from './kube/kubeconfig.js';
+import { restClient, type Rest } from './kube/rest.js';
 import { restListWatch } from './kube/watch.js';
 import { createMetrics } from './metrics.js';
 import { close, createApp, listen, type Probe } from './server/app.js';
 import { startWebhook } from './webhook/start.js';
 import type { WebhookServer } from './webhook/server.js';
 
-const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** loadKubeConfig finds the cluster: --kubeconfig/KUBECONFIG, else in-cluster, else ~/.kube/config. */
-export function loadKubeConfig(path: string | undefined, env: Record<string, string | undefined>): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) {
-    const files = path.split(delimiter).filter(Boolean);
-    const missing = files.filter((f) => !existsSync(f));
-    if (missing.length === files.length) {
-      throw new Error(`kubeconfig ${missing.join(', ')} does not exist: point --kubeconfig or KUBECONFIG at an existing file`);
-    }
-    if (files.length === 1) kc.loadFromFile(files[0]!);
-    else kc.loadFromDefault({}, false); // several files: client-node merges them as kubectl does
-  } else if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
-    kc.loadFromCluster();
-  } else if (existsSync(join(homedir(), '.kube', 'config'))) {
-    kc.loadFromFile(join(homedir(), '.kube', 'config'));
-  } else {
-    throw new Error('no kubeconfig found: set KUBECONFIG or --kubeconfig, or run the operator inside a cluster');
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new Error('the kubeconfig has no current context with a cluster: run `kubectl config use-context <name>` or pick another file');
-  }
-  return kc;
-}
+const SA_NAMESPACE_FILE = join(SERVICE_ACCOUNT_DIR, 'namespace');
 
 function leaseNamespace(config: Config, env: Record<string, string | undefined>): string {
   if (config.leaderElectionNamespace) return config.leaderElectionNamespace;
@@ -82,11 +58,11 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
   const config = parsed.config;
   const log = pino({ level: config.logLevel, base: { component: 'schedule-operator' } }, pino.destination({ sync: true }));
 
-  let kc: KubeConfig;
+  let kc: RestConfig;
   let rest: Rest;
   try {
-    kc = loadKubeConfig(config.kubeconfig, env);
-    rest = restFromKubeConfig(kc);
+    kc = loadKubeconfig({ kubeconfig: config.kubeconfig, env });
+    rest = restClient(kc);
   } catch (err) {
     io.stderr(`schedule-operator: ${(err as Error).message}`);
     return 1;
@@ -102,7 +78,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     kube,
     metrics,
     log,
-    now: () => new Date(),
+    now: realClock.now,
     namespaces: config.watchNamespaces,
     workers: config.maxConcurrentReconciles,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -125,7 +101,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     const w = config.webhookBindAddress;
     if (w) {
       // Its own connection pool: admissions never wait behind reconciles for a socket, nor the reverse.
-      webhook = await startWebhook({ rest: restFromKubeConfig(kc), host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, allowPrivateCallbackTargets: config.allowPrivateCallbackTargets, log, registry });
+      webhook = await startWebhook({ rest: restClient(kc), host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, allowPrivateCallbackTargets: config.allowPrivateCallbackTargets, log, registry });
     }
   } catch (err) {
     await Promise.all(servers.map(close));
@@ -141,7 +117,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
       leaderElect: config.leaderElect,
       resyncPeriodMs: config.resyncPeriodMs,
       workers: config.maxConcurrentReconciles,
-      cluster: kc.getCurrentCluster()?.server,
+      cluster: kc.server,
     },
     'starting',
   );
@@ -151,12 +127,12 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
   const exited = new Promise<number>((r) => (resolveExit = r));
   let elector: LeaderElector | undefined;
   let stopping = false;
-  let syncWait: NodeJS.Timeout | undefined;
+  let syncWait: Timer | undefined;
 
   const startWorkersWhenSynced = () => {
     if (stopping) return;
     if (!manager.hasSynced()) {
-      syncWait = setTimeout(startWorkersWhenSynced, 100);
+      syncWait = realClock.setTimer(startWorkersWhenSynced, 100);
       return;
     }
     log.info('caches synced; reconciling');
@@ -167,7 +143,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     if (stopping) return;
     stopping = true;
     log.info({ reason: why }, 'stopping');
-    clearTimeout(syncWait);
+    syncWait?.cancel();
     await manager.stop();
     if (code === 0) await elector?.stop();
     leading = false;

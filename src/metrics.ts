@@ -1,4 +1,4 @@
-// Prometheus metrics, on an injected Registry (style.md, principle 9). Controller health uses
+// Prometheus metrics, on an injected Registry (docs/architecture.md, section 8). Controller health uses
 // controller-runtime's names so existing dashboards and alerts work; domain metrics are schedule_operator_*.
 //
 // The per-Schedule gauges are computed at scrape time from the informer cache (observeSchedules), so a

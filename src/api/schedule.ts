@@ -1,7 +1,8 @@
-// The Schedule API: the types are the design document (style.md, principle 1).
+// The Schedule API: the types are the design document (docs/architecture.md, section 1).
 // The CRD in crds/ is generated from these schemas (src/api/crd.ts); a unit test fails when they drift.
 // Each field's description starts with its name, so `kubectl explain schedule.spec.<field>` reads well.
 import { z } from 'zod';
+import type { ObjectMeta } from '../types/kube.js';
 
 export const GROUP = 'schedule-operator.io';
 export const VERSION = 'v1alpha1';
@@ -362,20 +363,6 @@ export type RunRequest = z.output<typeof runRequestSchema>;
 export type NotifyStatus = z.output<typeof notifyStatusSchema>;
 export type NotifySpec = z.output<typeof notifySchema>;
 
-/** ObjectMeta fields the operator reads. */
-export interface ObjectMeta {
-  name: string;
-  namespace: string;
-  uid: string;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-}
-
 /** A Schedule as read from the API server. `spec` is not yet validated: see validateSpec. */
 export interface Schedule {
   apiVersion: typeof API_VERSION;
@@ -385,11 +372,12 @@ export interface Schedule {
   status?: ScheduleStatus;
 }
 
-/** Labels and annotations of the contract (api.md). */
+/** Labels and annotations of the user contract: people and tools rely on these names, so they are fixed. */
 export const LABEL_SCHEDULE = `${GROUP}/schedule`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGER = 'schedule-operator';
 export const ANNOTATION_RUN_REQUESTED_AT = `${GROUP}/run-requested-at`;
+/** Resumes a Schedule paused after failures; same token rules as run-now (src/schedule/run-now.ts). */
 export const ANNOTATION_RESUME_REQUESTED_AT = `${GROUP}/resume-requested-at`;
 /** Jobs of a Schedule carry this finalizer until the ledger has recorded them (docs/ledger.md). */
 export const FINALIZER_LEDGER = `${GROUP}/ledger`;

@@ -2,7 +2,7 @@
 // one RFC3339 UTC time per line, exactly as the CronJob controller will start them (nextRuns). The schedule
 // goes through the same rule book as a Schedule's spec (validateSpec), so what this command accepts the
 // operator accepts. Bad input: one line on stderr naming the problem and the fix, exit status 2, no stdout.
-import type { Io } from '../cli.js';
+import type { Io } from '../types/io.js';
 import type { SchedulePreset } from '../api/schedule.js';
 import { toRfc3339 } from '../schedule/jobs.js';
 import { nextRuns } from '../schedule/next.js';

@@ -1,13 +1,21 @@
 // `schedule-operator run <name> [-n namespace]`: asks the operator for a run now by setting the
 // run-requested-at annotation to a new token (the current time). The operator starts at most one Job per token.
-import { KubeConfig } from '@kubernetes/client-node';
-import { ANNOTATION_RUN_REQUESTED_AT, GROUP, PLURAL, VERSION } from '../api/schedule.js';
-import type { Io } from '../cli.js';
-import { isNotFound, restFromKubeConfig } from '../kube/rest.js';
+// `schedule-operator resume <name> [-n namespace]` sets resume-requested-at the same way (a Schedule paused
+// after failures runs again). Both need the right to create Jobs: the webhook refuses others, and its
+// message is printed as it is, on one line.
+// The cluster is found exactly as the controller finds it (src/kube/kubeconfig.ts).
+import { ANNOTATION_RESUME_REQUESTED_AT, ANNOTATION_RUN_REQUESTED_AT } from '../api/schedule.js';
+import { annotateSchedule } from '../kube/annotate.js';
+import { loadKubeconfig, type RestConfig } from '../kube/kubeconfig.js';
+import { isNotFound, restClient } from '../kube/rest.js';
+import type { Io } from '../types/io.js';
 
-const USAGE = 'usage: schedule-operator run <name> [-n namespace] [--kubeconfig path]';
+export const runNow = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> => requestToken(ANNOTATION_RUN_REQUESTED_AT, 'run', argv, io, env);
+export const resume = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> => requestToken(ANNOTATION_RESUME_REQUESTED_AT, 'resume', argv, io, env);
 
-export async function runNow(argv: string[], io: Io): Promise<number> {
+/** requestToken sets `annotation` on the named Schedule to a new token (the current time). */
+export async function requestToken(annotation: string, command: 'run' | 'resume', argv: string[], io: Io, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const USAGE = `usage: schedule-operator ${command} <name> [-n namespace] [--kubeconfig path]`;
   let name: string | undefined;
   let namespace: string | undefined;
   let kubeconfig: string | undefined;
@@ -21,33 +29,36 @@ export async function runNow(argv: string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return 0;
     } else if (flag.startsWith('-')) {
-      io.stderr(`schedule-operator run: unknown flag ${flag}; ${USAGE}`);
+      io.stderr(`schedule-operator ${command}: unknown flag ${flag}; ${USAGE}`);
       return 2;
     } else if (name === undefined) name = arg;
     else {
-      io.stderr(`schedule-operator run: one Schedule name expected, got "${name}" and "${arg}"; ${USAGE}`);
+      io.stderr(`schedule-operator ${command}: one Schedule name expected, got "${name}" and "${arg}"; ${USAGE}`);
       return 2;
     }
   }
   if (!name) {
-    io.stderr(`schedule-operator run: the Schedule name is missing; ${USAGE}`);
+    io.stderr(`schedule-operator ${command}: the Schedule name is missing; ${USAGE}`);
     return 2;
   }
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-  const ns = namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const token = io.now().toISOString();
+  let kc: RestConfig;
   try {
-    await restFromKubeConfig(kc).request('PATCH', `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}/${name}`, {
-      body: { metadata: { annotations: { [ANNOTATION_RUN_REQUESTED_AT]: token } } },
-      contentType: 'application/merge-patch+json',
-    });
+    kc = loadKubeconfig({ kubeconfig, env });
   } catch (err) {
-    const reason = isNotFound(err) ? `Schedule ${ns}/${name} not found` : (err as Error).message;
-    io.stderr(`schedule-operator run: ${reason}`);
+    io.stderr(`schedule-operator ${command}: ${(err as Error).message}`);
     return 1;
   }
-  io.stdout(`run requested for Schedule ${ns}/${name} (token ${token}); watch it with: kubectl get sched ${name} -n ${ns} -w`);
+  const ns = namespace ?? kc.namespace;
+  const token = io.now().toISOString();
+  try {
+    await annotateSchedule(restClient(kc), ns, name, { [annotation]: token });
+  } catch (err) {
+    // A refusal by the webhook (403 or 422) arrives as the Status message "admission webhook ... denied the
+    // request: <why and the fix>": printed as it is, on one line.
+    const reason = isNotFound(err) ? `Schedule ${ns}/${name} not found` : (err as Error).message.replace(/\s*[\r\n]+\s*/g, ' ');
+    io.stderr(`schedule-operator ${command}: ${reason}`);
+    return 1;
+  }
+  io.stdout(`${command} requested for Schedule ${ns}/${name} (token ${token}); watch it with: kubectl get sched ${name} -n ${ns} -w`);
   return 0;
 }

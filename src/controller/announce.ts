@@ -4,7 +4,7 @@
 // doubles them: the next pass starts from the written watermark and decides nothing again.
 import { findCondition } from '../api/conditions.js';
 import type { ScheduleStatus } from '../api/schedule.js';
-import type { EventRecord } from '../kube/types.js';
+import type { EventRecord } from '../types/kube.js';
 import type { Accounted } from '../schedule/accounting.js';
 import { CONDITION_OVERDUE, OverdueReason } from '../schedule/overdue.js';
 import { SlotEventReason, slotEvents, type SlotDecisions } from '../schedule/slots.js';

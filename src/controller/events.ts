@@ -2,7 +2,7 @@
 // work-queue keys (src/controller/keys.ts). The Manager hands these handlers to its informers.
 import { LABEL_SCHEDULE, type Schedule } from '../api/schedule.js';
 import type { InformerHandlers } from '../kube/informer.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { keyOf } from './keys.js';
 
 /** EventSink is what the handlers act on. */

@@ -2,16 +2,17 @@
 // feed keys into the work queue; workers run ScheduleController.handle. Informers start at once, so a
 // standby replica keeps warm caches; workers and the periodic resync start only when this process leads.
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../clock.js';
 import { GROUP, LABEL_SCHEDULE, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
 import { Informer, MultiCache, type InformerHandlers } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import { ApiError, isNotFound } from '../kube/rest.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { collectionPath, type KObject, type ListWatch, type ResourceRef } from '../kube/watch.js';
 import type { Metrics } from '../metrics.js';
 import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from './events.js';
 import { keyOf } from './keys.js';
-import { WorkQueue, realTimers, type Timers } from './queue.js';
+import { WorkQueue } from './queue.js';
 import { CONTROLLER_NAME, ScheduleController } from './schedule-controller.js';
 
 /** The three resources the controller watches. */
@@ -39,7 +40,7 @@ export interface ManagerOptions {
   minIntervalMinutes?: number | undefined;
   /** allowPrivateCallbackTargets: --allow-private-callback-targets. */
   allowPrivateCallbackTargets?: boolean | undefined;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /** describeListError turns a list/watch failure into what a person should do about it. */
@@ -70,10 +71,10 @@ export class Manager {
   private resyncTimer: { cancel(): void } | undefined;
   private workersStarted = false;
   private stopped = false;
-  private readonly t: Timers;
+  private readonly t: Clock;
 
   constructor(private readonly opts: ManagerOptions) {
-    this.t = opts.timers ?? realTimers;
+    this.t = opts.clock ?? realClock;
     const sink: EventSink = {
       enqueue: (key) => this.queue.add(key),
       hasSchedule: (namespace, name) => this.schedules.get(namespace, name) !== undefined,
@@ -99,7 +100,7 @@ export class Manager {
       name: CONTROLLER_NAME,
       workers: opts.workers,
       handler: (key) => this.controller.handle(key),
-      timers: this.t,
+      clock: this.t,
       metrics: opts.metrics.workqueue,
       onError: (key, err, failures) => this.controller.failed(key, err, failures),
     });
@@ -149,7 +150,7 @@ export class Manager {
         source: this.opts.listWatch<T>({ path, apiVersion: r.groupVersion, kind: r.kind, ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}) }),
         log: this.opts.log,
         handlers,
-        timers: this.t,
+        clock: this.t,
         describeError: (err) => describeListError(resource, path, err),
       });
       byNamespace.set(ns, informer);

@@ -8,7 +8,7 @@ import type { Run, RunRequest, Schedule, ScheduleStatus } from '../api/schedule.
 import { FailedPass, type ApiCall, type Failure } from '../errors.js';
 import { classify } from '../kube/classify.js';
 import type { KubeClient } from '../kube/client.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
 import { planLedger, type LedgerPlan } from '../schedule/ledger.js';

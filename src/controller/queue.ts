@@ -4,21 +4,9 @@
 //   - a handler that throws is retried with per-key exponential backoff (reset when it succeeds);
 //   - a handler may ask to run again after a delay (one timer per key; the earliest wins);
 //   - shutdown stops handing out keys and waits for the ones in flight.
-// Time is injected (now, setTimer) so the unit tests drive it without sleeping.
+// Time is injected (a Clock, src/clock.ts) so the unit tests drive it without sleeping.
+import { backoffDelay, realClock, type Clock } from '../clock.js';
 import type { WorkqueueMetrics } from '../metrics.js';
-
-export interface Timers {
-  now(): number;
-  setTimer(fn: () => void, ms: number): { cancel(): void };
-}
-
-export const realTimers: Timers = {
-  now: () => performance.now(),
-  setTimer(fn, ms) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};
 
 export interface HandlerResult {
   requeueAfterMs?: number;
@@ -30,18 +18,13 @@ export interface QueueOptions {
   name: string;
   workers: number;
   handler: Handler;
-  timers?: Timers;
+  clock?: Clock;
   /** baseDelayMs and maxDelayMs bound the retry backoff: base * 2^(failures-1), capped. */
   baseDelayMs?: number;
   maxDelayMs?: number;
   metrics?: WorkqueueMetrics;
   /** onError sees every handler failure (for logs); the queue retries regardless. */
   onError?: (key: string, err: unknown, failures: number) => void;
-}
-
-/** backoffDelay is the wait before retry number `failures` (1-based). */
-export function backoffDelay(failures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 40));
 }
 
 export class WorkQueue {
@@ -56,12 +39,12 @@ export class WorkQueue {
   private running = 0;
   private started = false;
   private stopping = false;
-  private readonly t: Timers;
+  private readonly t: Clock;
   private readonly base: number;
   private readonly max: number;
 
   constructor(private readonly opts: QueueOptions) {
-    this.t = opts.timers ?? realTimers;
+    this.t = opts.clock ?? realClock;
     this.base = opts.baseDelayMs ?? 5;
     this.max = opts.maxDelayMs ?? 300_000;
   }
@@ -77,7 +60,7 @@ export class WorkQueue {
     if (this.waiting.has(key)) return;
     this.waiting.add(key);
     this.ready.push(key);
-    this.addedAt.set(key, this.t.now());
+    this.addedAt.set(key, this.t.monotonicMs());
     this.updateDepth();
     this.pump();
   }
@@ -86,7 +69,7 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.stopping) return;
     if (ms <= 0) return this.add(key);
-    const at = this.t.now() + ms;
+    const at = this.t.monotonicMs() + ms;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     existing?.cancel();
@@ -128,7 +111,7 @@ export class WorkQueue {
       this.waiting.delete(key);
       const added = this.addedAt.get(key);
       this.addedAt.delete(key);
-      if (added !== undefined) this.opts.metrics?.queueDuration.observe({ name: this.opts.name }, (this.t.now() - added) / 1000);
+      if (added !== undefined) this.opts.metrics?.queueDuration.observe({ name: this.opts.name }, (this.t.monotonicMs() - added) / 1000);
       this.updateDepth();
       this.running++;
       this.inFlight.add(key);
@@ -137,7 +120,7 @@ export class WorkQueue {
   }
 
   private async process(key: string): Promise<void> {
-    const started = this.t.now();
+    const started = this.t.monotonicMs();
     let result: HandlerResult | void = undefined;
     let failed = false;
     try {
@@ -148,7 +131,7 @@ export class WorkQueue {
       this.failures.set(key, n);
       this.opts.onError?.(key, err, n);
     }
-    this.opts.metrics?.workDuration.observe({ name: this.opts.name }, (this.t.now() - started) / 1000);
+    this.opts.metrics?.workDuration.observe({ name: this.opts.name }, (this.t.monotonicMs() - started) / 1000);
     this.inFlight.delete(key);
     this.running--;
     if (failed) {

@@ -31,7 +31,7 @@ import { ErrorCode, FailedPass, failure } from '../errors.js';
 import { calls, classify } from '../kube/classify.js';
 import type { KubeClient } from '../kube/client.js';
 import { isAlreadyExists } from '../kube/rest.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { cronJobNeedsApply, desiredCronJob } from '../schedule/desired.js';
 import { failureDetails, podSelector, withFailure } from '../schedule/failures.js';
 import { FINALIZER_LEDGER, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished } from '../schedule/ledger.js';

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { LABEL_SCHEDULE, type Schedule } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import type { Metrics } from '../metrics.js';
 import { runMetrics, type RunMetrics } from '../metrics-runs.js';
 import { Notifier } from '../notify/notifier.js';

@@ -5,7 +5,7 @@ import { CONDITION_READY, findCondition, Reason } from '../api/conditions.js';
 import type { Run, RunRequest, ScheduleStatus } from '../api/schedule.js';
 import { RUN_REFUSED, type FailedPass } from '../errors.js';
 import { calls, classify } from '../kube/classify.js';
-import type { EventRecord } from '../kube/types.js';
+import type { EventRecord } from '../types/kube.js';
 import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';
 import { accountedStatus, retentionOf, type Accounted } from '../schedule/accounting.js';

@@ -1,9 +1,10 @@
-// KubeClient: every write the operator makes, behind one interface (style.md: only src/kube talks to
+// KubeClient: every write the operator makes, behind one interface (docs/architecture.md: only src/kube talks to
 // the API server). The reconciler's unit tests use a recording fake of it.
+import { realClock, type Clock } from '../clock.js';
 import { API_VERSION, GROUP, MANAGER, PLURAL, VERSION, type Schedule, type ScheduleStatus } from '../api/schedule.js';
 import { toRfc3339 } from '../schedule/jobs.js';
 import { ApiError, isNotFound, type Rest } from './rest.js';
-import type { CronJob, EventRecord, Job, Pod } from './types.js';
+import type { CronJob, EventRecord, Job, Pod } from '../types/kube.js';
 
 export interface ObjectRef {
   namespace: string;
@@ -44,8 +45,8 @@ const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
 /** kubeClient implements KubeClient over the REST client. */
-export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Date }): KubeClient {
-  const now = opts.now ?? (() => new Date());
+export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }): KubeClient {
+  const clock = opts.clock ?? realClock;
   return {
     async applyCronJob(cronJob) {
       const { namespace, name } = cronJob.metadata;
@@ -65,7 +66,7 @@ export function kubeClient(rest: Rest, opts: { instance: string; now?: () => Dat
     },
 
     async recordEvent(ref, event) {
-      const t = toRfc3339(now());
+      const t = toRfc3339(clock.now());
       const body = {
         apiVersion: 'v1',
         kind: 'Event',

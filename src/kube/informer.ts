@@ -5,7 +5,7 @@
 //   - any other error (network, 403, 404 for a missing CRD, 5xx): retry with exponential backoff;
 //   - stop(): nothing restarts afterwards, even if a retry timer or a watch callback was pending.
 import type { Logger } from 'pino';
-import { backoffDelay, realTimers, type Timers } from '../controller/queue.js';
+import { backoffDelay, realClock, type Clock } from '../clock.js';
 import { ApiError } from './rest.js';
 import type { KObject, ListWatch, WatchHandle } from './watch.js';
 
@@ -20,7 +20,7 @@ export interface InformerOptions<T> {
   source: ListWatch<T>;
   log: Logger;
   handlers?: InformerHandlers<T>;
-  timers?: Timers;
+  clock?: Clock;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** describeError turns a list/watch failure into a line a person can act on. */
@@ -43,12 +43,12 @@ export class Informer<T extends KObject> {
   private sleep: { wake(): void } | undefined;
   private resourceVersion: string | undefined;
   private failures = 0;
-  private readonly t: Timers;
+  private readonly t: Clock;
   /** loop resolves when the informer has fully stopped. */
   private loop: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: InformerOptions<T>) {
-    this.t = opts.timers ?? realTimers;
+    this.t = opts.clock ?? realClock;
   }
 
   start(): void {
@@ -95,7 +95,7 @@ export class Informer<T extends KObject> {
           this.synced = true;
           this.failures = 0;
         }
-        const started = this.t.now();
+        const started = this.t.monotonicMs();
         let events = 0;
         this.watch = this.opts.source.watch(this.resourceVersion, (type, obj) => {
           if (this.stopped) return;
@@ -105,7 +105,7 @@ export class Informer<T extends KObject> {
         await this.watch.done;
         this.watch = undefined;
         if (this.stopped) break;
-        if (events === 0 && this.t.now() - started < (this.opts.minWatchMs ?? 1000)) throw new Error('watch closed at once');
+        if (events === 0 && this.t.monotonicMs() - started < (this.opts.minWatchMs ?? 1000)) throw new Error('watch closed at once');
         this.failures = 0;
       } catch (err) {
         this.watch = undefined;

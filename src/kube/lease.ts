@@ -6,8 +6,7 @@
 //   - on shutdown the leader releases the Lease (empty holder), so a standby takes over at its next try.
 // `decide` is the pure part and is unit-tested; LeaderElector does the API calls and the timing.
 import type { Logger } from 'pino';
-import type { Timers } from '../controller/queue.js';
-import { realTimers } from '../controller/queue.js';
+import { realClock, type Clock } from '../clock.js';
 import { ApiError, isAlreadyExists, isConflict, isNotFound, type Rest } from './rest.js';
 
 export interface LeaseSpec {
@@ -73,8 +72,7 @@ export interface LeaderElectorOptions {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   log: Logger;
-  timers?: Timers;
-  now?: () => Date;
+  clock?: Clock;
   onStartedLeading(): void;
   /** onStoppedLeading runs once when a held Lease is lost (not on release). */
   onStoppedLeading(): void;
@@ -87,13 +85,11 @@ export class LeaderElector {
   private lastRenewMs = 0;
   private timer: { cancel(): void } | undefined;
   private current: Lease | undefined;
-  private readonly t: Timers;
-  private readonly now: () => Date;
+  private readonly t: Clock;
   private readonly path: string;
 
   constructor(private readonly opts: LeaderElectorOptions) {
-    this.t = opts.timers ?? realTimers;
-    this.now = opts.now ?? (() => new Date());
+    this.t = opts.clock ?? realClock;
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${opts.namespace}/leases`;
   }
 
@@ -112,7 +108,7 @@ export class LeaderElector {
     this.timer?.cancel();
     if (!this.leading || !this.current) return;
     this.leading = false;
-    const now = microTime(this.now());
+    const now = microTime(this.t.now());
     const released: Lease = {
       ...this.current,
       spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, acquireTime: null, renewTime: now },
@@ -139,7 +135,7 @@ export class LeaderElector {
       this.opts.log.warn({ err: (err as Error).message }, this.leading ? 'could not renew the Lease' : 'could not read or take the Lease');
     }
     if (this.stopped) return;
-    const nowMs = this.t.now();
+    const nowMs = this.t.monotonicMs();
     if (ok) {
       this.lastRenewMs = nowMs;
       if (!this.leading) {
@@ -166,10 +162,10 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    const nowMs = this.t.now();
+    const nowMs = this.t.monotonicMs();
     const { decision, seen } = decide(lease, identity, nowMs, this.seen, this.opts.leaseDurationMs);
     this.seen = seen;
-    const now = microTime(this.now());
+    const now = microTime(this.t.now());
     const leaseDurationSeconds = Math.ceil(this.opts.leaseDurationMs / 1000);
     switch (decision.action) {
       case 'wait':
@@ -192,7 +188,7 @@ export class LeaderElector {
             ? { ...lease!.spec, leaseDurationSeconds, renewTime: now }
             : { ...lease!.spec, holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: (lease!.spec.leaseTransitions ?? 0) + 1 };
         this.current = await this.write('PUT', `${this.path}/${name}`, { ...lease!, spec });
-        if (this.current) this.seen = { record: recordOf(this.current.spec), at: this.t.now() };
+        if (this.current) this.seen = { record: recordOf(this.current.spec), at: this.t.monotonicMs() };
         return this.current !== undefined;
       }
     }

@@ -1,9 +1,9 @@
 // A small JSON REST client for the Kubernetes API: raw JSON in and out (dates stay RFC3339 strings),
 // any content type (server-side apply, merge patch), dry runs and subresources. Authentication comes
-// from the kubeconfig through client-node's KubeConfig (certificates, tokens, exec plugins, impersonation).
+// from the kubeconfig (src/kube/kubeconfig.ts: certificates, tokens, exec plugins, impersonation).
 import https from 'node:https';
 import http from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { RestConfig } from './kubeconfig.js';
 
 /** ApiError is a non-2xx answer of the API server, with its Status reason (e.g. Conflict, NotFound). */
 export class ApiError extends Error {
@@ -37,11 +37,9 @@ export interface Rest {
   request<T = unknown>(method: Method, path: string, options?: RequestOptions): Promise<T>;
 }
 
-/** restFromKubeConfig builds a Rest client for the kubeconfig's current context. */
-export function restFromKubeConfig(kc: KubeConfig): Rest {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster: set KUBECONFIG or --kubeconfig to a file with a current-context');
-  const server = new URL(cluster.server);
+/** restClient builds a Rest client for the API server of a loaded kubeconfig (src/kube/kubeconfig.ts). */
+export function restClient(kc: RestConfig): Rest {
+  const server = new URL(kc.server);
   const secure = server.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
   const basePath = server.pathname.replace(/\/$/, '');
@@ -65,9 +63,13 @@ export function restFromKubeConfig(kc: KubeConfig): Rest {
         agent,
         timeout: options.timeoutMs ?? 30_000,
       };
-      await kc.applyToHTTPSOptions(opts);
-      opts.agent = agent; // one pooled agent per client; it keys its sockets on the TLS options above
-      return send<T>(secure ? https : http, opts, body);
+      await kc.applyTo(opts);
+      try {
+        return await send<T>(secure ? https : http, opts, body);
+      } catch (err) {
+        if (err instanceof ApiError && err.statusCode === 401) kc.unauthorized(); // the retry fetches fresh credentials
+        throw err;
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
 // needs normalising). The informer (informer.ts) turns this into a cache that survives watch errors.
 import https from 'node:https';
 import http from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { RestConfig } from './kubeconfig.js';
 import { ApiError, type Rest } from './rest.js';
 
 export interface KObject {
@@ -56,7 +56,7 @@ function cached<T extends KObject>(obj: T, ref: ResourceRef): T {
   return { ...obj, apiVersion: ref.apiVersion, kind: ref.kind, metadata } as T;
 }
 
-export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref: ResourceRef): ListWatch<T> {
+export function restListWatch<T extends KObject>(kc: RestConfig, rest: Rest, ref: ResourceRef): ListWatch<T> {
   return {
     async list() {
       const items: T[] = [];
@@ -78,9 +78,7 @@ export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref
       let aborted = false;
       const done = new Promise<void>((resolve, reject) => {
         void (async () => {
-          const cluster = kc.getCurrentCluster();
-          if (!cluster) throw new Error('kubeconfig has no current cluster');
-          const server = new URL(cluster.server);
+          const server = new URL(kc.server);
           const secure = server.protocol === 'https:';
           // The server ends the watch after timeoutSeconds (spread so watches do not all reconnect together);
           // the client gives up 30 s later in case the connection died silently.
@@ -96,7 +94,7 @@ export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref
             headers: { Accept: 'application/json' },
             timeout: (timeoutSeconds + 30) * 1000,
           };
-          await kc.applyToHTTPSOptions(opts);
+          await kc.applyTo(opts);
           if (aborted) return resolve();
           req = (secure ? https : http).request(opts, (res) => {
             if (res.statusCode !== 200) {

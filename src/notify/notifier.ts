@@ -10,6 +10,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
+import { backoffDelay, realClock, type Clock, type Timer } from '../clock.js';
 import type { NotifySpec, Run } from '../api/schedule.js';
 import type { KubeClient } from '../kube/client.js';
 import { runKey, toRfc3339 } from '../schedule/jobs.js';
@@ -30,7 +31,7 @@ export interface NotifierOptions {
   maxDelayMs?: number;
   /** maxConcurrent bounds deliveries in flight across all Schedules. Default 16. */
   maxConcurrent?: number;
-  now?: () => Date;
+  clock?: Clock;
   lookup?: Lookup;
   /** onChange is told when a Schedule has a delivery result to write into status. */
   onChange?: (key: string) => void;
@@ -60,7 +61,7 @@ interface KeyState {
   lastError: string | undefined;
   running: boolean;
   attempt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
 }
 
 
@@ -76,6 +77,7 @@ export class Notifier {
   private readonly lookup: Lookup;
   /** allowPrivateTargets: the same setting validateSpec is given, so admission and delivery apply one rule. */
   readonly allowPrivateTargets: boolean;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: NotifierOptions) {
     this.allowPrivateTargets = opts.allowPrivateTargets;
@@ -84,6 +86,7 @@ export class Notifier {
     this.maxDelayMs = opts.maxDelayMs ?? 300_000;
     this.maxConcurrent = opts.maxConcurrent ?? 16;
     this.lookup = opts.lookup ?? defaultLookup;
+    this.clock = opts.clock ?? realClock;
   }
 
   /**
@@ -139,7 +142,7 @@ export class Notifier {
   /** drop stops everything for a Schedule (deleted, or notify removed). */
   drop(key: string): void {
     const st = this.keys.get(key);
-    if (st?.timer) clearTimeout(st.timer);
+    st?.timer?.cancel();
     this.keys.delete(key);
   }
 
@@ -168,7 +171,7 @@ export class Notifier {
         if (this.keys.get(key) !== st) return;
         if (error === undefined) {
           st.queue.shift();
-          st.delivered.set(runKey(run), toRfc3339(this.opts.now?.() ?? new Date()));
+          st.delivered.set(runKey(run), toRfc3339(this.clock.now()));
           st.lastError = undefined;
           st.attempt = 0;
           this.opts.log.info({ namespace: st.target.namespace, name: st.target.name, job: run.jobName }, 'callback delivered');
@@ -176,16 +179,15 @@ export class Notifier {
           continue;
         }
         st.attempt++;
-        const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(st.attempt - 1, 30));
+        const delay = backoffDelay(st.attempt, this.baseDelayMs, this.maxDelayMs);
         const changed = st.lastError !== error;
         st.lastError = error;
         this.opts.log.warn({ namespace: st.target.namespace, name: st.target.name, job: run.jobName, attempt: st.attempt, retryInMs: delay, err: error }, 'callback failed');
         if (changed) this.opts.onChange?.(key);
-        st.timer = setTimeout(() => {
+        st.timer = this.clock.setTimer(() => {
           st.timer = undefined;
           void this.run(key);
         }, delay);
-        st.timer.unref?.();
         return;
       }
     } finally {

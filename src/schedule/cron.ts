@@ -7,7 +7,7 @@
 // Grammar (5 fields: minute hour day-of-month month day-of-week), per field a ','-separated list of
 //   *  ?  N  N-M  */S  N/S (= N-max/S)  N-M/S   names JAN-DEC, SUN-SAT (any case)
 // and the macros @yearly @annually @monthly @weekly @daily @midnight @hourly, @every <duration>.
-// cron-parser (a dependency) is not used: its grammar differs from robfig's in both directions.
+// No cron library is used: their grammars differ from robfig's in both directions (docs/architecture.md).
 
 /** CronField is the set of values a field allows, and robfig's "star bit": set when the field was written
  * as `*` or `?` with step 1 (`*`, `*​/1`, `?`). A starred day field makes day matching AND, not OR. */

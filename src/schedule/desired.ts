@@ -2,7 +2,7 @@
 // server-side apply, so this object lists exactly the fields the operator manages.
 import { createHash } from 'node:crypto';
 import { API_VERSION, GROUP, KIND, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type ScheduleSpec } from '../api/schedule.js';
-import type { CronJob, JobTemplate } from '../kube/types.js';
+import type { CronJob, JobTemplate } from '../types/kube.js';
 
 /** ANNOTATION_SPEC_HASH records which desired spec the CronJob was last applied from. */
 export const ANNOTATION_SPEC_HASH = `${GROUP}/spec-hash`;

@@ -5,7 +5,7 @@
 // Never log contents: only the termination message the container wrote (or, with terminationMessagePolicy
 // FallbackToLogsOnError, the log tail the kubelet put there), cut to MAX_TERMINATION_MESSAGE_BYTES.
 import { MAX_TERMINATION_MESSAGE_BYTES, RECENT_FAILURES_LIMIT, type Run } from '../api/schedule.js';
-import type { Job } from '../kube/types.js';
+import type { Job } from '../types/kube.js';
 import { runKey } from './jobs.js';
 
 /** The label the Job controller puts on its pods (Kubernetes >= 1.27). */

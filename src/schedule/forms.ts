@@ -4,7 +4,7 @@
 // Intervals must divide an hour or a day evenly, so that runs stay on the clock (a cron step restarts at
 // every hour or day: "*/25" would run at :00, :25, :50 and again at :00).
 import type { SchedulePreset } from '../api/schedule.js';
-import type { FieldError } from './validate.js';
+import type { FieldError } from '../types/field-error.js';
 
 export type Compiled = { ok: true; cron: string } | { ok: false; errors: FieldError[] };
 

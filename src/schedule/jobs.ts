@@ -1,7 +1,7 @@
 // Reading a Job: how it ended, when, and what started it. Pure functions over the Job's status,
 // following the Job controller's conditions (Complete / Failed are terminal).
 import { GROUP, type Run, type RunEntry } from '../api/schedule.js';
-import type { Job, JobCondition } from '../kube/types.js';
+import type { Job, JobCondition } from '../types/kube.js';
 
 /** The CronJob controller records the slot a Job was started for (Kubernetes >= 1.28). */
 export const ANNOTATION_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';

@@ -21,7 +21,7 @@
 //      (a new leader whose watch is behind the old one's last writes) may still show a Job that was counted,
 //      deleted and forgotten; the reconciler reads each uncounted finished Job before counting it
 import { FINALIZER_LEDGER, type CountedJob, type Run, type RunCounts, type ScheduleStatus } from '../api/schedule.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { isRunning, jobFinishedAt, jobResult, jobRun } from './jobs.js';
 
 export { FINALIZER_LEDGER };

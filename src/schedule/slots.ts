@@ -33,7 +33,7 @@
 // one Event per returned Missed/SkippedOverlap record and the slots_total metric from `counts`; requeue at
 // nextDecisionAt (at once when `more`).
 import { SLOT_RUNS_LIMIT, SLOT_SEGMENT_LIMIT, type SlotOutcome, type SlotRun, type SlotSegment, type SlotState } from '../api/schedule.js';
-import type { CronJob, EventRecord, Job } from '../kube/types.js';
+import type { CronJob, EventRecord, Job } from '../types/kube.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobFinishedAt, toRfc3339 } from './jobs.js';
 import { nextRuns } from './next.js';
 

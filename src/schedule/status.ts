@@ -5,7 +5,7 @@
 import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
 import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode, failure, type Failure } from '../errors.js';
-import type { CronJob, Job } from '../kube/types.js';
+import type { CronJob, Job } from '../types/kube.js';
 import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
 import { retainRuns } from './history.js';
 import { nextRuns } from './next.js';

@@ -16,11 +16,9 @@ import { canEverFire, minGapMinutes, parseCron, type CronSpec } from './cron.js'
 import { formatDuration, parseDuration } from './duration.js';
 import { intervalToCron, presetToCron, type Compiled } from './forms.js';
 import { timeZoneProblem } from './timezone.js';
+import type { FieldError } from '../types/field-error.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 export type ValidationResult =
   | { ok: true; spec: ScheduleSpec; effectiveSchedule: string; timeZone: string }

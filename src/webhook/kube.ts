@@ -1,6 +1,7 @@
-// The webhook's two questions to the API server, over the operator's REST client (src/kube/rest.ts).
+// The webhook's two questions to the API server, asked through src/kube/admission.ts, in AdmitDeps' shape.
+import { dryRunCreateCronJob, subjectAccessReview } from '../kube/admission.js';
 import { ApiError, isInvalid, type Rest } from '../kube/rest.js';
-import type { CronJob } from '../kube/types.js';
+import type { CronJob } from '../types/kube.js';
 import type { AccessResult, AdmitDeps, DryRunResult, UserInfo } from './admit.js';
 
 /** Both calls must answer well inside the webhook's timeoutSeconds (the chart's default is 5 s). */
@@ -10,11 +11,7 @@ export function webhookKube(rest: Rest): Pick<AdmitDeps, 'dryRunCronJob' | 'canC
   return {
     async dryRunCronJob(cronJob: CronJob): Promise<DryRunResult> {
       try {
-        await rest.request('POST', `/apis/batch/v1/namespaces/${cronJob.metadata.namespace}/cronjobs`, {
-          body: cronJob,
-          query: { dryRun: 'All', fieldManager: 'schedule-operator' },
-          timeoutMs: CALL_TIMEOUT_MS,
-        });
+        await dryRunCreateCronJob(rest, cronJob, CALL_TIMEOUT_MS);
         return { ok: true };
       } catch (err) {
         if (isInvalid(err)) {
@@ -26,25 +23,7 @@ export function webhookKube(rest: Rest): Pick<AdmitDeps, 'dryRunCronJob' | 'canC
 
     async canCreateJobs(user: UserInfo, namespace: string): Promise<AccessResult> {
       try {
-        const review = await rest.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>(
-          'POST',
-          '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-          {
-            body: {
-              apiVersion: 'authorization.k8s.io/v1',
-              kind: 'SubjectAccessReview',
-              spec: {
-                user: user.username,
-                uid: user.uid,
-                groups: user.groups,
-                extra: user.extra,
-                resourceAttributes: { namespace, verb: 'create', group: 'batch', version: 'v1', resource: 'jobs' },
-              },
-            },
-            timeoutMs: CALL_TIMEOUT_MS,
-          },
-        );
-        return { allowed: review.status?.allowed === true, ...(review.status?.reason ? { reason: review.status.reason } : {}) };
+        return await subjectAccessReview(rest, user, { namespace, verb: 'create', group: 'batch', version: 'v1', resource: 'jobs' }, CALL_TIMEOUT_MS);
       } catch (err) {
         return { allowed: false, error: (err as Error).message };
       }

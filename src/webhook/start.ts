@@ -4,6 +4,8 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Rest } from '../kube/rest.js';
+import { cacheAccessReviews, type AccessCacheOptions } from './access-cache.js';
+import type { AdmitDeps } from './admit.js';
 import { webhookKube } from './kube.js';
 import { WEBHOOK_PATH, startWebhookServer, webhookRouter, type WebhookServer } from './server.js';
 
@@ -17,6 +19,15 @@ export interface StartWebhookOptions {
   allowPrivateCallbackTargets?: boolean | undefined;
   log: Logger;
   registry?: Registry;
+}
+
+/** webhookDeps: the webhook's questions to the API server, SubjectAccessReview answers cached (access-cache.ts). */
+export function webhookDeps(
+  rest: Rest,
+  opts: { checkJobPermission: boolean; minIntervalMinutes: number | undefined; allowPrivateCallbackTargets?: boolean | undefined; accessCache?: AccessCacheOptions },
+): AdmitDeps {
+  const kube = webhookKube(rest);
+  return { ...kube, canCreateJobs: cacheAccessReviews(kube.canCreateJobs, opts.accessCache), checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets };
 }
 
 export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookServer> {
@@ -35,7 +46,7 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookSe
     registers: registry,
   });
   const router = webhookRouter(
-    { ...webhookKube(opts.rest), checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets },
+    webhookDeps(opts.rest, { checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets }),
     {
       log: opts.log.child({ component: 'webhook' }),
       observer: {

@@ -108,3 +108,47 @@ test('down in a folder without a cluster stops nothing and succeeds', async () =
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/nothing to stop/);
 });
+
+/** faultSh runs `cluster.sh <args>` on a folder (no binaries needed: these cases fail before anything starts). */
+function faultSh(args: string[], dir: string): Promise<Result> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script, ...args], { env: { ...process.env, CLUSTER_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started, dir }));
+  });
+}
+
+test('freeze, thaw and kill act only on the recorded process: a pid file whose start time does not match is refused', async () => {
+  // A process that is not a cluster component, recorded under its pid but with another start time (a reused pid).
+  const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const dir = mkdtempSync(join(scratch, 'stale-'));
+    mkdirSync(join(dir, 'pids'));
+    mkdirSync(join(dir, 'cmd'));
+    writeFileSync(join(dir, 'ports'), 'etcd_port=1\napi_port=2\nkwok_port=3\nkcm_port=4\nsched_port=5\n');
+    writeFileSync(join(dir, 'pids', 'kube-apiserver.pid'), `${bystander.pid} 1 /bin/sleep\n`);
+    for (const command of ['freeze', 'thaw', 'kill']) {
+      const r = await faultSh([command, 'kube-apiserver'], dir);
+      expect(r.code, `${command}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/^cluster: kube-apiserver is not running \(no live process matches/);
+    }
+    const state = readFileSync(`/proc/${bystander.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+    expect(state, 'the bystander was neither stopped nor killed').toBe('S');
+  } finally {
+    bystander.kill();
+  }
+});
+
+test('a fault command names the components when given an unknown one, and needs a cluster started by up', async () => {
+  const unknown = await faultSh(['freeze', 'kubelet'], join(scratch, 'never-started'));
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toMatch(/^cluster: unknown component 'kubelet'; name one of: etcd kube-apiserver kube-controller-manager kube-scheduler kwok/);
+  const none = await faultSh(['restart', 'kwok'], join(scratch, 'never-started'));
+  expect(none.code).toBe(1);
+  expect(none.stderr).toMatch(/^cluster: no cluster in .*never-started: run 'cluster.sh up' first/);
+});

@@ -18,6 +18,8 @@ declare module 'vitest' {
     kubeconfig: string;
     clusterBin: string;
     clusterDir: string;
+    /** testRunPid: this vitest process; fault tests name their own control planes' folders after it. */
+    testRunPid: number;
   }
 }
 
@@ -54,17 +56,22 @@ const alive = (pid: number) => {
   }
 };
 
-/** pruneStaleRuns stops clusters (by their pid files) left by test runs whose vitest process is gone. */
+/**
+ * pruneStaleRuns stops clusters (by their pid files) left by test runs whose vitest process is gone: the run's shared
+ * cluster (run-<pid>) and the control planes fault tests started for themselves (run-<pid>-<name>).
+ */
 async function pruneStaleRuns(): Promise<void> {
   if (!existsSync(runsRoot)) return;
   for (const entry of readdirSync(runsRoot)) {
-    const pid = Number(/^run-(\d+)$/.exec(entry)?.[1]);
+    const pid = Number(/^run-(\d+)(?:-[a-z0-9-]+)?$/.exec(entry)?.[1]);
     if (!pid || alive(pid)) continue;
     await run(clusterScript, ['down'], { CLUSTER_DIR: join(runsRoot, entry) });
   }
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+  project.provide('testRunPid', process.pid);
+  await pruneStaleRuns();
   const external = process.env.SCHEDULE_OPERATOR_TEST_KUBECONFIG;
   if (external) {
     if (!existsSync(external)) throw new Error(`SCHEDULE_OPERATOR_TEST_KUBECONFIG=${external} does not exist; point it at a kubeconfig file or unset it`);
@@ -86,7 +93,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 
   const bin = process.env.CLUSTER_BIN ?? (await run(join(here, 'build.sh'), [], {})).stdout.trim();
   const dir = process.env.TEST_CLUSTER_DIR ?? join(runsRoot, `run-${process.pid}`);
-  await pruneStaleRuns();
   const up = await run(clusterScript, ['up'], { CLUSTER_DIR: dir, CLUSTER_BIN: bin });
   project.provide('kubeconfig', join(dir, 'kubeconfig'));
   project.provide('clusterBin', bin);

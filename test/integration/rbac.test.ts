@@ -189,7 +189,7 @@ describe('the chart\'s RBAC, exercised by the real operator as the chart\'s Serv
     { resource: 'jobs', verbs: ['create'], stops: 'a run-now Job', says: { condition: 'create jobs' } },
     { resource: 'schedules/status', verbs: ['update', 'patch'], stops: 'status Ready=True (status subresource)', says: { log: 'update schedules/status' } },
     { resource: 'jobs', verbs: ['patch', 'update'], stops: 'a deleted Job released (ledger finalizer removed by a Job patch)', says: { condition: 'patch jobs' } },
-    { resource: 'secrets', verbs: ['get'], stops: 'a signed completion callback (Secret read)', says: { notifyError: /cannot get resource "secrets"/ } },
+    { resource: 'secrets', verbs: ['get'], stops: 'a signed completion callback (Secret read)', says: { notifyError: /^spec\.notify\.secretRef: the operator may not read .* \(403 Forbidden\); grant its ServiceAccount get on secrets/ } },
   ])('fails without $resource $verbs (the test sees the RBAC gap): stops at "$stops", and names it', async ({ resource, verbs, stops, says }) => {
     const s = await setUp(`rbac-no-${resource.replace('/', '-')}-${verbs[0]}`, { resource, verbs });
     await s.operator.waitReady(60_000).catch(() => undefined);

@@ -89,8 +89,45 @@ describe('run now', () => {
     await waitCounted(env.kube, env.ns, 'cli', 1);
   });
 
+  it('refuses a 10 KiB token or one with control characters that bypassed the webhook (status, Event), and keeps serving other Schedules', async () => {
+    // No webhook in this file: the operator alone must cope (issue 9, bad input).
+    await applySchedule(env.kube, env.ns, 'bad-token', {});
+    await applySchedule(env.kube, env.ns, 'neighbour', {});
+    await waitReady(env.kube, env.ns, 'bad-token');
+    await waitReady(env.kube, env.ns, 'neighbour');
+    let neighbourRuns = 0;
+    for (const [token, says] of [['x'.repeat(10 * 1024), 'the token is 10240 characters long'], ['now\u0000\nforged', 'unprintable character U+0000']] as const) {
+      await requestRun(env.kube, env.ns, 'bad-token', token);
+      const s = await eventually(`the bad token refused (${says})`, async () => {
+        const got = await env.kube.get(schedulesPath(env.ns, 'bad-token'));
+        return got.status?.lastRunRequest?.message?.includes(says) ? got : undefined;
+      }, 30_000, 100);
+      expect(s.status.lastRunRequest).toMatchObject({ outcome: 'Refused', reason: 'InvalidToken', token: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+      expect(s.status.lastHandledRunRequest).toBe(s.status.lastRunRequest.token);
+      expect(s.status.lastRunRequest.message).toContain('metadata.annotations["schedule-operator.io/run-requested-at"]');
+      expect(s.status.lastRunRequest.message).toContain('at most 253 printable characters');
+      expect(JSON.stringify(s.status)).not.toContain(token);
+      const events = await eventually('a RunRefused event for the bad token', async () => {
+        const list = await env.kube.get(`/api/v1/namespaces/${env.ns}/events`);
+        const found = list.items.filter((e: any) => e.reason === 'RunRefused' && e.involvedObject.name === 'bad-token' && e.message.includes(says));
+        return found.length ? found : undefined;
+      });
+      expect(events[0].type).toBe('Warning');
+      // The neighbour's run request is served meanwhile; the bad one started nothing.
+      const t = `ok-${says.length}`;
+      await requestRun(env.kube, env.ns, 'neighbour', t);
+      expect((await waitHandled(env.kube, env.ns, 'neighbour', t)).status.lastRunRequest.outcome).toBe('Started');
+      await waitCounted(env.kube, env.ns, 'neighbour', ++neighbourRuns); // finished, so the next request is not RunActive
+      expect(await jobsOf('bad-token')).toEqual([]);
+    }
+    // A good token afterwards runs as usual; the operator never restarted.
+    await requestRun(env.kube, env.ns, 'bad-token', 'good-1');
+    expect((await waitHandled(env.kube, env.ns, 'bad-token', 'good-1')).status.lastRunRequest.outcome).toBe('Started');
+    expect(env.operator?.child.exitCode).toBeNull();
+  });
+
   it('leaves no Job and no finalizer behind when the Schedules are deleted (a running Job included)', async () => {
-    for (const name of ['once', 'busy', 'overlap', 'cli']) await deleteSchedule(env.kube, env.ns, name);
+    for (const name of ['once', 'busy', 'overlap', 'cli', 'bad-token', 'neighbour']) await deleteSchedule(env.kube, env.ns, name);
     await expectNoJobsLeft(env.kube, env.ns);
   });
 });

@@ -1,20 +1,24 @@
 // The admission webhook registered with the real API server: a ValidatingWebhookConfiguration pointing at
-// https://127.0.0.1:<port> (this process) with the CA bundle, scoped to this file's namespace. Shows what a
-// user sees at `kubectl apply`, the API server's own dry-run refusal of a broken jobTemplate, and the
-// confused-deputy guard for an impersonated user who may create Schedules but not Jobs.
+// https://127.0.0.1:<port> (this process) with the CA bundle, scoped to this file's namespace, with the rules
+// the chart renders (so an annotation-only patch is known to reach the webhook). Shows what a user sees at
+// `kubectl apply`, the API server's own dry-run refusal of a broken jobTemplate, and the confused-deputy guard
+// for an impersonated user who may create and patch Schedules but not Jobs - at create, and when setting the
+// run-now or resume token (issue 9.2), through kubectl and `schedule-operator run`/`resume`.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { restFromKubeConfig } from '../../src/kube/rest.js';
-import { webhookKube } from '../../src/webhook/kube.js';
+import { main as cli } from '../../src/cli.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { restClient } from '../../src/kube/rest.js';
 import { WEBHOOK_PATH, startWebhookServer, webhookRouter, type WebhookServer } from '../../src/webhook/server.js';
+import { webhookDeps } from '../../src/webhook/start.js';
 import { clusterKubeconfig, createNamespace, installCrd, scheduleManifest } from '../support/env.js';
 import { eventually, schedulesPath, testKube, type TestKube } from '../support/kube.js';
 import { freePort } from '../support/operator.js';
-import { run } from './chart-helpers.js';
+import { render, run } from './chart-helpers.js';
 import { selfSignedTls } from './webhook-tls.js';
 
 let kube: TestKube;
@@ -47,23 +51,22 @@ beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'so-webhook-'));
   const { caPem } = selfSignedTls(certDir);
 
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const router = webhookRouter({ ...webhookKube(restFromKubeConfig(kc)), checkJobPermission: true, minIntervalMinutes: undefined });
+  // The operator's wiring (SubjectAccessReview answers cached), as startWebhook builds it.
+  const router = webhookRouter(webhookDeps(restClient(loadKubeconfig({ kubeconfig })), { checkJobPermission: true, minIntervalMinutes: undefined }));
   server = await startWebhookServer(router, { host: '127.0.0.1', port: await freePort(), certDir });
 
+  // The chart's webhook entry (rules, operations, matchPolicy, any matchConditions) with this server's address.
+  const chartVwc = (await render('so-webhook-test', 'schedule-operator')).find((o) => o.kind === 'ValidatingWebhookConfiguration');
+  const { clientConfig: _service, namespaceSelector: _selector, ...fromChart } = chartVwc.webhooks[0];
   await kube.create('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: vwcName },
     webhooks: [{
-      name: 'schedules.schedule-operator.io',
-      admissionReviewVersions: ['v1'],
-      sideEffects: 'None',
+      ...fromChart,
       failurePolicy: 'Fail',
       timeoutSeconds: 10,
       clientConfig: { url: `https://127.0.0.1:${server.port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
-      rules: [{ apiGroups: ['schedule-operator.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['schedules'], scope: 'Namespaced' }],
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
     }],
   });
@@ -136,10 +139,74 @@ describe('the webhook, registered with the real API server', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it('lets a user without Job rights change labels and annotations (spec unchanged), e.g. run-now', async () => {
-    const r = await run('kubectl', ['--kubeconfig', impersonating('mallory'), '-n', ns.name, 'annotate', 'schedule', 'sneaky', 'schedule-operator.io/run-requested-at=now-1']);
+  it('lets a user without Job rights change labels and other annotations (spec unchanged)', async () => {
+    const mallory = impersonating('mallory');
+    const r = await run('kubectl', ['--kubeconfig', mallory, '-n', ns.name, 'annotate', 'schedule', 'sneaky', 'example.com/owner=mallory']);
     expect(r.code, r.stderr).toBe(0);
+    const l = await run('kubectl', ['--kubeconfig', mallory, '-n', ns.name, 'label', 'schedule', 'sneaky', 'tier=batch']);
+    expect(l.code, l.stderr).toBe(0);
   });
+});
+
+describe('run-now and resume tokens need the right to create Jobs (issue 9.2)', () => {
+  const annotate = (user: string, ...kv: string[]) => run('kubectl', ['--kubeconfig', impersonating(user), '-n', ns.name, 'annotate', '--overwrite', 'schedule', 'sneaky', ...kv]);
+  const annotations = async () => (await kube.get(schedulesPath(ns.name, 'sneaky'))).metadata.annotations ?? {};
+
+  for (const [annotation, words] of [
+    ['schedule-operator.io/run-requested-at', 'run-now starts a Job'],
+    ['schedule-operator.io/resume-requested-at', 'resuming a paused Schedule lets it start Jobs again'],
+  ] as const) {
+    it(`refuses ${annotation} (kubectl annotate, a metadata-only patch) from a user who may patch Schedules but not create Jobs`, async () => {
+      const r = await annotate('mallory', `${annotation}=mallory-1`);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(
+        `admission webhook "schedules.schedule-operator.io" denied the request: Schedule "${ns.name}/sneaky": setting metadata.annotations["${annotation}"] is refused: ` +
+          `user "mallory" may not create jobs in namespace "${ns.name}": ${words}, so it needs the same right as kubectl create job --from=cronjob/sneaky`,
+      );
+      expect((await annotations())[annotation]).toBeUndefined();
+    });
+
+    it(`admits ${annotation} from a user who may create Jobs, and lets anyone remove it`, async () => {
+      const r = await annotate('bob', `${annotation}=bob-1`);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await annotations())[annotation]).toBe('bob-1');
+      const again = await annotate('mallory', `${annotation}=bob-1`); // unchanged: nothing requested
+      expect(again.code, again.stderr).toBe(0);
+      const removed = await annotate('mallory', `${annotation}-`);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect((await annotations())[annotation]).toBeUndefined();
+    });
+  }
+
+  it('refuses a 10 KiB token or one with control characters, naming the annotation and the limit', async () => {
+    const long = await run('kubectl', ['--kubeconfig', impersonating('bob'), '-n', ns.name, 'annotate', '--overwrite', 'schedule', 'sneaky', `schedule-operator.io/run-requested-at=${'x'.repeat(10 * 1024)}`]);
+    expect(long.code).not.toBe(0);
+    expect(long.stderr).toContain(`denied the request: Schedule "${ns.name}/sneaky" is invalid: metadata.annotations["schedule-operator.io/run-requested-at"]: the token is 10240 characters long; a token is at most 253 printable characters`);
+    const patch = JSON.stringify({ metadata: { annotations: { 'schedule-operator.io/resume-requested-at': 'a\nb' } } });
+    const ctl = await run('kubectl', ['--kubeconfig', impersonating('bob'), '-n', ns.name, 'patch', 'schedule', 'sneaky', '--type=merge', '-p', patch]);
+    expect(ctl.code).not.toBe(0);
+    expect(ctl.stderr).toContain('metadata.annotations["schedule-operator.io/resume-requested-at"]: the token contains the unprintable character U+000A at position 1');
+    expect(await annotations()).not.toHaveProperty('schedule-operator.io/run-requested-at');
+  });
+
+  for (const command of ['run', 'resume'] as const) {
+    it(`\`schedule-operator ${command}\` prints the webhook's refusal on one line and exits 1; succeeds for a user who may create Jobs`, async () => {
+      const io = () => {
+        const out = { stdout: [] as string[], stderr: [] as string[] };
+        return { out, io: { stdout: (l: string) => out.stdout.push(l), stderr: (l: string) => out.stderr.push(l), now: () => new Date() } };
+      };
+      const refused = io();
+      expect(await cli([command, 'sneaky', '-n', ns.name, '--kubeconfig', impersonating('mallory')], refused.io)).toBe(1);
+      expect(refused.out.stdout).toEqual([]);
+      expect(refused.out.stderr).toHaveLength(1);
+      expect(refused.out.stderr[0]).toMatch(new RegExp(`^schedule-operator ${command}: admission webhook "schedules.schedule-operator.io" denied the request: .*user "mallory" may not create jobs in namespace "${ns.name}".*kubectl create job --from=cronjob/sneaky`));
+      expect(refused.out.stderr[0]).not.toContain('\n');
+
+      const ok = io();
+      expect(await cli([command, 'sneaky', '-n', ns.name, '--kubeconfig', impersonating('bob')], ok.io), ok.out.stderr.join('')).toBe(0);
+      expect(ok.out.stdout[0]).toMatch(new RegExp(`^${command} requested for Schedule ${ns.name}/sneaky \\(token `));
+    });
+  }
 });
 
 describe('the webhook served by the operator process (main.ts wiring)', () => {

@@ -3,7 +3,7 @@
 import type { Schedule, ScheduleStatus } from '../../src/api/schedule.js';
 import type { KubeClient, ObjectRef } from '../../src/kube/client.js';
 import { ApiError } from '../../src/kube/rest.js';
-import type { CronJob, EventRecord, Job, Pod } from '../../src/kube/types.js';
+import type { CronJob, EventRecord, Job, Pod } from '../../src/types/kube.js';
 
 export type Write =
   | { verb: 'apply'; kind: 'CronJob'; name: string; body: CronJob }

@@ -19,6 +19,10 @@ export interface OperatorNamespaceOptions {
   env?: Record<string, string>;
   /** startOperator: start the operator in beforeAll (default true); false when the file calls start() itself. */
   startOperator?: boolean;
+  /** kubeconfig: the cluster to use (read in beforeAll; default: the shared test cluster), e.g. a file's own control plane. */
+  kubeconfig?: () => string;
+  /** operatorKubeconfig: the operator's own kubeconfig when it differs from the tests' (e.g. through a proxy). */
+  operatorKubeconfig?: () => string;
 }
 
 export interface OperatorNamespace {
@@ -47,7 +51,7 @@ export function useOperatorNamespace(prefix: string, options: OperatorNamespaceO
     async start({ waitReady = true } = {}) {
       if (harness.operator) throw new Error('the operator is already running: stop() it before start()');
       const operator = await startOperator({
-        kubeconfig: harness.kubeconfig,
+        kubeconfig: options.operatorKubeconfig?.() ?? harness.kubeconfig,
         args: [
           `--watch-namespaces=${harness.ns}`,
           `--leader-election-namespace=${harness.ns}`,
@@ -69,7 +73,7 @@ export function useOperatorNamespace(prefix: string, options: OperatorNamespaceO
   };
 
   beforeAll(async () => {
-    harness.kubeconfig = clusterKubeconfig();
+    harness.kubeconfig = options.kubeconfig?.() ?? clusterKubeconfig();
     harness.kube = testKube(harness.kubeconfig);
     await installCrd(harness.kube);
     const ns = await createNamespace(harness.kube, prefix);

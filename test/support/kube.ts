@@ -1,6 +1,6 @@
 // A small API client for integration tests, on the operator's own REST layer (raw JSON, RFC3339 strings).
-import { KubeConfig } from '@kubernetes/client-node';
-import { restFromKubeConfig, isNotFound, type Rest } from '../../src/kube/rest.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { restClient, isNotFound, type Rest } from '../../src/kube/rest.js';
 
 export interface TestKube {
   rest: Rest;
@@ -16,9 +16,7 @@ export const cronJobsPath = (ns: string, name = '') => `/apis/batch/v1/namespace
 export const jobsPath = (ns: string, name = '') => `/apis/batch/v1/namespaces/${ns}/jobs${name ? `/${name}` : ''}`;
 
 export function testKube(kubeconfig: string): TestKube {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const rest = restFromKubeConfig(kc);
+  const rest = restClient(loadKubeconfig({ kubeconfig }));
   return {
     rest,
     async get(path) {

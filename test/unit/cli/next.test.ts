@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../../../src/cli.js';
+import type { Io } from '../../../src/types/io.js';
 import { runNext } from '../../../src/cli/next.js';
 import { nextRuns } from '../../../src/schedule/next.js';
 

@@ -7,7 +7,7 @@ import type { Condition, Schedule, ScheduleStatus } from '../../../src/api/sched
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
 import { FailedPass } from '../../../src/errors.js';
 import { calls, classify } from '../../../src/kube/classify.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
 

@@ -12,7 +12,7 @@ import { NOTIFY_POLL_MS, queueDelay, requeueAfterPass, requeuePolicy } from '../
 import { ScheduleController, type ObjectCache } from '../../../src/controller/schedule-controller.js';
 import { summarize } from '../../../src/controller/summary.js';
 import { FailedPass } from '../../../src/errors.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { Notifier } from '../../../src/notify/notifier.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { WorkQueue, backoffDelay, type Handler } from '../../../src/controller/queue.js';
+import { backoffDelay } from '../../../src/clock.js';
+import { WorkQueue, type Handler } from '../../../src/controller/queue.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { FakeTimers, flush } from '../../support/fake-timers.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
 
 /** gate is a promise a test resolves by hand, to hold a handler "in flight". */
 function gate() {
@@ -11,9 +12,9 @@ function gate() {
   return { p, open };
 }
 
-function queue(handler: Handler, opts: { workers?: number; timers?: FakeTimers } = {}) {
-  const timers = opts.timers ?? new FakeTimers();
-  const q = new WorkQueue({ name: 'test', workers: opts.workers ?? 1, handler, timers, baseDelayMs: 100, maxDelayMs: 1000 });
+function queue(handler: Handler, opts: { workers?: number; timers?: FakeClock } = {}) {
+  const timers = opts.timers ?? new FakeClock();
+  const q = new WorkQueue({ name: 'test', workers: opts.workers ?? 1, handler, clock: timers, baseDelayMs: 100, maxDelayMs: 1000 });
   return { q, timers };
 }
 
@@ -85,10 +86,10 @@ describe('WorkQueue', () => {
   it('retries a failing key with exponential backoff and resets the backoff after a success', async () => {
     const times: number[] = [];
     let fail = 3;
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const { q } = queue(
       async () => {
-        times.push(timers.now());
+        times.push(timers.monotonicMs());
         if (fail-- > 0) throw new Error('api down');
       },
       { timers },
@@ -110,9 +111,9 @@ describe('WorkQueue', () => {
 
   it('runs a key again after the delay its handler asked for, and the earliest timer wins', async () => {
     const times: number[] = [];
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const { q } = queue(async () => {
-      times.push(timers.now());
+      times.push(timers.monotonicMs());
       return times.length === 1 ? { requeueAfterMs: 5000 } : {};
     }, { timers });
     q.start();
@@ -162,12 +163,12 @@ describe('WorkQueue', () => {
   it('reports depth, adds and retries in the workqueue metrics', async () => {
     const registry = new Registry();
     const metrics = createMetrics(registry, { perSchedule: true, defaultMetrics: false });
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     let fail = true;
     const q = new WorkQueue({
       name: 'schedule',
       workers: 1,
-      timers,
+      clock: timers,
       metrics: metrics.workqueue,
       handler: async () => {
         if (fail) {

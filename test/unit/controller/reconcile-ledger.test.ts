@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { reconcile, releaseForgottenSchedule, type ReconcileDeps } from '../../../src/controller/reconcile.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { runMetrics } from '../../../src/metrics-runs.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { manualJobName } from '../../../src/schedule/run-now.js';

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cappedSlotEvents, SLOT_EVENTS_PER_PASS } from '../../../src/controller/announce.js';
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
-import type { CronJob, Job, Pod } from '../../../src/kube/types.js';
+import type { CronJob, Job, Pod } from '../../../src/types/kube.js';
 import { runMetrics } from '../../../src/metrics-runs.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { decideSlots, emptyCounts } from '../../../src/schedule/slots.js';

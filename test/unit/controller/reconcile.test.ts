@@ -2,7 +2,7 @@ import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
-import type { CronJob } from '../../../src/kube/types.js';
+import type { CronJob } from '../../../src/types/kube.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
 
 const NOW = new Date('2026-03-29T00:10:00Z'); // the night Europe/Berlin springs forward

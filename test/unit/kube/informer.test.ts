@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Informer } from '../../../src/kube/informer.js';
 import { ApiError } from '../../../src/kube/rest.js';
 import type { KObject, ListResult, ListWatch, WatchEventType } from '../../../src/kube/watch.js';
-import { FakeTimers, flush } from '../../support/fake-timers.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
 
 const obj = (name: string, rv: string): KObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
@@ -45,12 +45,12 @@ class ScriptedSource implements ListWatch<KObject> {
 
 function setup() {
   const source = new ScriptedSource();
-  const timers = new FakeTimers();
+  const timers = new FakeClock();
   const events: string[] = [];
   const informer = new Informer<KObject>({
     name: 'test',
     source,
-    timers,
+    clock: timers,
     log: pino({ level: 'silent' }),
     baseDelayMs: 100,
     maxDelayMs: 1000,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LeaderElector, decide, microTime, type Lease } from '../../../src/kube/lease.js';
 import { ApiError, type Method, type Rest } from '../../../src/kube/rest.js';
-import { FakeTimers, flush } from '../../support/fake-timers.js';
+import { FakeClock, flush } from '../../support/fake-clock.js';
 
 const lease = (holder: string | null, renewTime = '2026-01-01T00:00:00.000000Z', leaseDurationSeconds = 15): Lease => ({
   apiVersion: 'coordination.k8s.io/v1',
@@ -78,7 +78,7 @@ class LeaseStore {
   }
 }
 
-function candidate(store: LeaseStore, timers: FakeTimers, identity: string) {
+function candidate(store: LeaseStore, timers: FakeClock, identity: string) {
   const state = { started: 0, stopped: 0 };
   const elector = new LeaderElector({
     rest: store.rest(),
@@ -89,8 +89,7 @@ function candidate(store: LeaseStore, timers: FakeTimers, identity: string) {
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
     log: pino({ level: 'silent' }),
-    timers,
-    now: () => new Date(Date.UTC(2026, 0, 1) + timers.now()),
+    clock: timers,
     onStartedLeading: () => state.started++,
     onStoppedLeading: () => state.stopped++,
   });
@@ -100,7 +99,7 @@ function candidate(store: LeaseStore, timers: FakeTimers, identity: string) {
 describe('LeaderElector', () => {
   it('lets exactly one of two candidates lead, the other takes over after the leader releases', async () => {
     const store = new LeaseStore();
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const a = candidate(store, timers, 'a');
     const b = candidate(store, timers, 'b');
     a.elector.start();
@@ -122,7 +121,7 @@ describe('LeaderElector', () => {
   it('takes over a Lease whose holder stopped renewing, only after the lease duration', async () => {
     const store = new LeaseStore();
     store.lease = lease('crashed');
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const b = candidate(store, timers, 'b');
     b.elector.start();
     await timers.advance(14_000);
@@ -133,7 +132,7 @@ describe('LeaderElector', () => {
 
   it('stops leading when it cannot renew within the renew deadline, and says so once', async () => {
     const store = new LeaseStore();
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const a = candidate(store, timers, 'a');
     a.elector.start();
     await flush();
@@ -151,7 +150,7 @@ describe('LeaderElector', () => {
 
   it('renews every retry period while leading', async () => {
     const store = new LeaseStore();
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const a = candidate(store, timers, 'a');
     a.elector.start();
     await timers.advance(6_000);

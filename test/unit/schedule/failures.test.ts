@@ -1,7 +1,7 @@
 // Failure reasons (src/schedule/failures.ts): the Job's Failed condition and the failed container, never logs.
 import { describe, expect, it } from 'vitest';
 import { MAX_TERMINATION_MESSAGE_BYTES, type Run } from '../../../src/api/schedule.js';
-import type { Job } from '../../../src/kube/types.js';
+import type { Job } from '../../../src/types/kube.js';
 import { failureDetails, jobFailure, mergeFailures, podFailure, podSelector, truncateUtf8, type PodLike } from '../../../src/schedule/failures.js';
 
 const failedJob = (reason: string, message = `Job has reached the specified ${reason}`): Job => ({

@@ -3,7 +3,7 @@
 // crashes - the counters must always end equal to the truth.
 import { describe, expect, it } from 'vitest';
 import type { ScheduleStatus } from '../../../src/api/schedule.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished } from '../../../src/schedule/ledger.js';
 
 const CRONJOB_UID = 'cj-1';

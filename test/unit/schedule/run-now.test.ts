@@ -1,8 +1,8 @@
 // Run now as a pure decision (src/schedule/run-now.ts).
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
-import { decideRunNow, manualJobName, manualRunsToAdopt } from '../../../src/schedule/run-now.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
+import { decideRunNow, handledTokenKey, manualJobName, manualRunsToAdopt, MAX_TOKEN_LENGTH, pendingToken, requestTokenProblem, runRequestStatus, runRequestToken } from '../../../src/schedule/run-now.js';
 
 const cronJob: CronJob = {
   apiVersion: 'batch/v1',
@@ -88,5 +88,84 @@ describe('manualRunsToAdopt (the CronJob controller\'s Forbid only sees Jobs in 
 
   it('adopts nothing without a CronJob', () => {
     expect(manualRunsToAdopt(undefined, [manual(running('m1'))])).toEqual([]);
+  });
+});
+
+describe('request tokens: one rule for the webhook and the operator (issue 9, bad input)', () => {
+  const RUN = 'schedule-operator.io/run-requested-at';
+  const RESUME = 'schedule-operator.io/resume-requested-at';
+
+  it.each([
+    ['a timestamp', '2026-12-01T15:00:00.123Z'],
+    ['253 characters', 'a'.repeat(MAX_TOKEN_LENGTH)],
+    ['spaces and punctuation', 'deploy #42 (by alice)'],
+    ['non-ASCII letters and emoji, counted as characters', 'ü'.repeat(200) + '🚀'.repeat(53)],
+  ])('accepts %s', (_what, token) => {
+    expect(requestTokenProblem(RUN, token)).toBeUndefined();
+  });
+
+  it.each([
+    ['254 characters', 'a'.repeat(254), /the token is 254 characters long; a token is at most 253 printable characters/],
+    ['10 KiB', 'a'.repeat(10 * 1024), /the token is 10240 characters long/],
+    ['a newline', 'a\nb', /unprintable character U\+000A at position 1/],
+    ['a carriage return', 'a\rb', /U\+000D/],
+    ['DEL', 'a\u007fb', /U\+007F/],
+    ['a C1 control', 'a\u0085b', /U\+0085/],
+    ['a zero-width space', 'a\u200Bb', /U\+200B/],
+    ['a right-to-left override', '\u202Etxt.exe', /U\+202E at position 0/],
+    ['a line separator', 'a\u2028b', /U\+2028/],
+  ])('refuses %s, naming the annotation and the fix', (_what, token, message) => {
+    const problem = requestTokenProblem(RUN, token);
+    expect(problem).toMatch(/^metadata.annotations\["schedule-operator.io\/run-requested-at"\]: /);
+    expect(problem).toMatch(message);
+    expect(problem).toMatch(/set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)$/);
+  });
+
+  it('names the resume command for the resume token', () => {
+    expect(requestTokenProblem(RESUME, 'a\nb')).toMatch(/^metadata.annotations\["schedule-operator.io\/resume-requested-at"\]: .*`schedule-operator resume <name>`/);
+  });
+
+  it('handledTokenKey is the token itself when good, a fingerprint when bad', () => {
+    expect(handledTokenKey(RUN, 't1')).toBe('t1');
+    expect(handledTokenKey(RUN, 'x'.repeat(10_240))).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(handledTokenKey(RUN, 'a\nb')).not.toBe(handledTokenKey(RUN, 'a\nc'));
+  });
+
+  it('pendingToken: a handled bad token (by fingerprint) is not pending again; another bad token is', () => {
+    const bad = 'x'.repeat(10_240);
+    expect(pendingToken(RUN, bad, undefined)).toBe(bad);
+    expect(pendingToken(RUN, bad, handledTokenKey(RUN, bad))).toBeUndefined();
+    expect(pendingToken(RUN, `${bad}y`, handledTokenKey(RUN, bad))).toBe(`${bad}y`);
+    expect(pendingToken(RUN, '', 't1')).toBeUndefined();
+    expect(pendingToken(RUN, 't1', 't1')).toBeUndefined();
+  });
+});
+
+describe('decideRunNow with a bad token (the webhook was bypassed)', () => {
+  const bad = 'x'.repeat(10 * 1024);
+
+  it.each([
+    ['10 KiB', bad, /the token is 10240 characters long/],
+    ['control characters', 'now\u0000\n', /unprintable character U\+0000/],
+  ])('refuses a token of %s into status under its fingerprint, never copying it', (_what, token, message) => {
+    const d = decideRunNow({ schedule: schedule(token, 'earlier'), cronJob, jobs: [] });
+    expect(d).toMatchObject({ action: 'refuse', reason: 'InvalidToken', token: handledTokenKey('schedule-operator.io/run-requested-at', token) });
+    const status = runRequestStatus(d as Extract<typeof d, { action: 'refuse' }>, new Date('2026-12-01T15:00:00Z'));
+    expect(status).toMatchObject({ outcome: 'Refused', reason: 'InvalidToken', token: expect.stringMatching(/^sha256:/) });
+    expect(status.message).toMatch(/^run request refused: metadata.annotations\["schedule-operator.io\/run-requested-at"\]: /);
+    expect(status.message).toMatch(message);
+    expect(JSON.stringify(status)).not.toContain(token);
+    expect(JSON.stringify(status).length).toBeLessThan(700);
+  });
+
+  it('refuses it even before the CronJob exists (nothing to wait for)', () => {
+    expect(decideRunNow({ schedule: schedule(bad), cronJob: undefined, jobs: [] }).action).toBe('refuse');
+  });
+
+  it('once recorded (lastHandledRunRequest = fingerprint), the same bad token does nothing; a good new token runs', () => {
+    const handled = handledTokenKey('schedule-operator.io/run-requested-at', bad);
+    expect(runRequestToken(schedule(bad, handled))).toBeUndefined();
+    expect(decideRunNow({ schedule: schedule(bad, handled), cronJob, jobs: [] }).action).toBe('none');
+    expect(decideRunNow({ schedule: schedule('t3', handled), cronJob, jobs: [] }).action).toBe('create');
   });
 });

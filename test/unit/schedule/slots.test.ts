@@ -3,7 +3,7 @@
 // collection in between, and the size of status after 1,000 every-minute slots.
 import { describe, expect, it } from 'vitest';
 import type { SlotSegment, SlotState } from '../../../src/api/schedule.js';
-import type { Job } from '../../../src/kube/types.js';
+import type { Job } from '../../../src/types/kube.js';
 import { applySlotDecisions, retainRuns } from '../../../src/schedule/history.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobRun } from '../../../src/schedule/jobs.js';
 import {

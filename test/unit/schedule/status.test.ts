@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
-import type { CronJob, Job } from '../../../src/kube/types.js';
+import type { CronJob, Job } from '../../../src/types/kube.js';
 import { computeStatus, latest, mergeRuns } from '../../../src/schedule/status.js';
 import { validateSpec } from '../../../src/schedule/validate.js';
 

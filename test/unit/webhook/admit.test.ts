@@ -2,12 +2,12 @@
 // The table holds Schedules the webhook must refuse, each with the field and fix its message must name.
 import { describe, expect, it } from 'vitest';
 import { admit, dryRunCronJobFor, type AdmissionReview, type AdmitDeps, type UserInfo } from '../../../src/webhook/admit.js';
-import type { CronJob } from '../../../src/kube/types.js';
+import type { CronJob } from '../../../src/types/kube.js';
 
 const template = { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } };
 const alice: UserInfo = { username: 'alice', uid: 'u-1', groups: ['team-a', 'system:authenticated'] };
 
-function review(spec: unknown, o: { operation?: 'CREATE' | 'UPDATE' | 'DELETE'; oldSpec?: unknown; user?: UserInfo; deleting?: boolean; kind?: string } = {}): AdmissionReview {
+function review(spec: unknown, o: { operation?: 'CREATE' | 'UPDATE' | 'DELETE'; oldSpec?: unknown; user?: UserInfo; deleting?: boolean; kind?: string; annotations?: Record<string, string>; oldAnnotations?: Record<string, string> } = {}): AdmissionReview {
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -18,8 +18,8 @@ function review(spec: unknown, o: { operation?: 'CREATE' | 'UPDATE' | 'DELETE'; 
       namespace: 'team-a',
       name: 'nightly',
       userInfo: o.user ?? alice,
-      object: { metadata: { name: 'nightly', namespace: 'team-a', ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) }, spec },
-      ...(o.oldSpec !== undefined ? { oldObject: { spec: o.oldSpec } } : {}),
+      object: { metadata: { name: 'nightly', namespace: 'team-a', ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}), ...(o.annotations ? { annotations: o.annotations } : {}) }, spec },
+      ...(o.oldSpec !== undefined ? { oldObject: { spec: o.oldSpec, ...(o.oldAnnotations ? { metadata: { annotations: o.oldAnnotations } } : {}) } } : {}),
     },
   };
 }
@@ -168,9 +168,12 @@ describe('admit: the server-side dry run', () => {
 describe('admit: what is not judged', () => {
   const refuseAll = () => deps({ dryRunCronJob: async () => ({ ok: false, invalid: true, causes: ['x'] }), canCreateJobs: async () => ({ allowed: false }) });
 
-  it('admits an update that leaves spec alone (labels, run-now annotation), even from a user without Job rights', async () => {
+  it('admits an update that leaves spec and the request tokens alone (labels, other annotations), even from a user without Job rights', async () => {
     const s = spec({ schedule: '0 0 31 2 *' });
+    const tokens = { [RUN]: 't1', [RESUME]: 'r1' };
     expect((await admit(review(s, { operation: 'UPDATE', oldSpec: structuredClone(s) }), refuseAll())).response!.allowed).toBe(true);
+    const other = review(s, { operation: 'UPDATE', oldSpec: structuredClone(s), annotations: { ...tokens, note: 'x' }, oldAnnotations: tokens });
+    expect((await admit(other, refuseAll())).response!.allowed).toBe(true);
   });
 
   it('admits a Schedule that is being deleted (finalizers must always be removable)', async () => {
@@ -193,5 +196,113 @@ describe('dryRunCronJobFor', () => {
     const cj = dryRunCronJobFor('ns', { jobTemplate: template, timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, runHistoryLimit: 10 } as never, '0 3 * * *');
     expect(cj.metadata.name).toBeUndefined();
     expect((cj.metadata as { generateName?: string }).generateName).toBe('schedule-admission-');
+  });
+});
+
+const RUN = 'schedule-operator.io/run-requested-at';
+const RESUME = 'schedule-operator.io/resume-requested-at';
+
+describe('admit: run-now and resume tokens need the right to create Jobs (issue 9.2)', () => {
+  const s = spec({ schedule: '0 3 * * *' });
+  const update = (annotations: Record<string, string>, oldAnnotations: Record<string, string> = {}, o: { oldSpec?: unknown; user?: UserInfo } = {}) =>
+    review(s, { operation: 'UPDATE', oldSpec: o.oldSpec ?? structuredClone(s), annotations, oldAnnotations, ...(o.user ? { user: o.user } : {}) });
+  const noJobs = () => deps({ canCreateJobs: async () => ({ allowed: false }) });
+
+  it('refuses a new run-now token from a user who may not create Jobs, naming the permission', async () => {
+    const out = await admit(update({ [RUN]: '2026-12-01T15:00:00Z' }), noJobs());
+    expect(out.response).toMatchObject({ allowed: false, status: { code: 403, reason: 'Forbidden' } });
+    expect(out.response!.status!.message).toBe(
+      `Schedule "team-a/nightly": setting metadata.annotations["${RUN}"] is refused: user "alice" may not create jobs in namespace "team-a": ` +
+        'run-now starts a Job, so it needs the same right as kubectl create job --from=cronjob/nightly. ' +
+        'Ask for permission to create jobs.batch in "team-a" (a Role with verbs [create] on jobs), or have someone who has it make the request',
+    );
+  });
+
+  it('refuses a changed resume token the same way', async () => {
+    const out = await admit(update({ [RESUME]: 'r2' }, { [RESUME]: 'r1' }), noJobs());
+    expect(out.response).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(out.response!.status!.message).toMatch(/setting metadata.annotations\["schedule-operator.io\/resume-requested-at"\] is refused: user "alice" may not create jobs in namespace "team-a": resuming a paused Schedule lets it start Jobs again, so it needs the same right as kubectl create job --from=cronjob\/nightly/);
+  });
+
+  it('asks the same SubjectAccessReview as for create, and admits a user who may create Jobs without a dry run (spec unchanged)', async () => {
+    const d = deps();
+    const out = await admit(update({ [RUN]: 't2' }, { [RUN]: 't1' }), d);
+    expect(out.response).toEqual({ uid: 'req-1', allowed: true });
+    expect(d.reviews).toEqual([{ user: alice, namespace: 'team-a' }]);
+    expect(d.dryRuns).toHaveLength(0);
+  });
+
+  it('does not judge the old spec when only a token changes (an invalid stored spec does not block run-now)', async () => {
+    const broken = spec({ schedule: '0 0 31 2 *' });
+    const d = deps();
+    const out = await admit(review(broken, { operation: 'UPDATE', oldSpec: structuredClone(broken), annotations: { [RUN]: 't1' } }), d);
+    expect(out.response!.allowed).toBe(true);
+    expect(d.reviews).toHaveLength(1);
+  });
+
+  it('needs nothing to remove a token, or to set it empty', async () => {
+    for (const annotations of [{}, { [RUN]: '' }] as Array<Record<string, string>>) {
+      const d = noJobs();
+      expect((await admit(update(annotations, { [RUN]: 't1', [RESUME]: 'r1' }), d)).response!.allowed).toBe(true);
+    }
+  });
+
+  it('a CREATE that carries a token needs the same right (the create review covers it)', async () => {
+    const out = await admit(review(s, { annotations: { [RUN]: 't1' } }), noJobs());
+    expect(out.response).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(out.response!.status!.message).toMatch(/user "alice" may not create Jobs in namespace "team-a"/);
+  });
+
+  it('a spec change together with a token is refused as a run request', async () => {
+    const out = await admit(update({ [RUN]: 't1' }, {}, { oldSpec: spec({ schedule: '0 4 * * *' }) }), noJobs());
+    expect(out.response!.status!.message).toMatch(/setting metadata.annotations\["schedule-operator.io\/run-requested-at"\] is refused/);
+  });
+
+  it('does not ask when the guard is off', async () => {
+    const d = deps({ checkJobPermission: false, canCreateJobs: async () => ({ allowed: false }) });
+    expect((await admit(update({ [RUN]: 't1' }), d)).response!.allowed).toBe(true);
+  });
+
+  it('fails closed when the review fails', async () => {
+    const out = await admit(update({ [RUN]: 't1' }), deps({ canCreateJobs: async () => ({ allowed: false, error: 'timeout' }) }));
+    expect(out.response).toMatchObject({ allowed: false, status: { code: 500 } });
+  });
+});
+
+describe('admit: bad tokens are refused with the annotation and the fix', () => {
+  const s = spec({ schedule: '0 3 * * *' });
+  it.each([
+    ['a 10 KiB run-now token', RUN, 'x'.repeat(10 * 1024), /metadata.annotations\["schedule-operator.io\/run-requested-at"\]: the token is 10240 characters long; a token is at most 253 printable characters: set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)/],
+    ['a token with a newline', RUN, 'now\nforged log line', /run-requested-at"\]: the token contains the unprintable character U\+000A at position 3; a token is at most 253 printable characters/],
+    ['a token with NUL', RUN, 'a\u0000b', /U\+0000 at position 1/],
+    ['a token with ESC (terminal escape)', RUN, '\u001b[31mred', /U\+001B at position 0/],
+    ['a token with a bidi override', RUN, 'abc\u202Edef', /U\+202E/],
+    ['a 10 KiB resume token', RESUME, 'r'.repeat(10 * 1024), /resume-requested-at"\]: the token is 10240 characters long; .*`schedule-operator resume <name>`/],
+    ['a resume token with a tab', RESUME, 'a\tb', /resume-requested-at"\]: the token contains the unprintable character U\+0009/],
+  ])('refuses %s (before asking anything)', async (_what, annotation, token, message) => {
+    const d = deps();
+    const out = await admit(review(s, { operation: 'UPDATE', oldSpec: structuredClone(s), annotations: { [annotation]: token } }), d);
+    expect(out.response).toMatchObject({ allowed: false, status: { code: 422, reason: 'Invalid' } });
+    expect(out.response!.status!.message).toMatch(/^Schedule "team-a\/nightly" is invalid: /);
+    expect(out.response!.status!.message).toMatch(message);
+    expect(out.response!.status!.message).not.toContain(token.slice(0, 300)); // never echoed
+    expect(d.reviews).toHaveLength(0);
+  });
+
+  it('admits 253 printable characters, spaces and non-ASCII letters included', async () => {
+    for (const token of ['2026-12-01T15:00:00Z', 'y'.repeat(253), 'déploiement du 1er décembre', '🚀'.repeat(253)]) {
+      expect((await admit(review(s, { annotations: { [RUN]: token } }), deps())).response!.allowed).toBe(true);
+    }
+  });
+
+  it('names token and spec problems together on create', async () => {
+    const out = await admit(review(spec({ schedule: '0 0 31 2 *' }), { annotations: { [RUN]: 'a\nb' } }), deps());
+    expect(out.response!.status!.message).toMatch(/run-requested-at"\]: the token contains .*; spec.schedule: "0 0 31 2 \*" can never run/);
+  });
+
+  it('does not judge a bad token that is already there (an unrelated update is not blocked)', async () => {
+    const bad = { [RUN]: 'x'.repeat(10 * 1024) };
+    const out = await admit(review(spec({ schedule: '0 4 * * *' }), { operation: 'UPDATE', oldSpec: s, annotations: bad, oldAnnotations: bad }), deps());
+    expect(out.response!.allowed).toBe(true);
   });
 });

@@ -1,16 +1,23 @@
-// A manual clock implementing Timers: tests move time with advance() instead of sleeping.
-import type { Timers } from '../../src/controller/queue.js';
+// A manual Clock (src/clock.ts): tests move time with advance() instead of sleeping. now() starts at
+// `start` (default 2026-01-01T00:00:00Z) and moves with monotonicMs(), which starts at 0.
+import type { Clock, Timer } from '../../src/clock.js';
 
-export class FakeTimers implements Timers {
+export class FakeClock implements Clock {
   private t = 0;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
 
-  now(): number {
+  constructor(private readonly start = new Date(Date.UTC(2026, 0, 1))) {}
+
+  now(): Date {
+    return new Date(this.start.getTime() + this.t);
+  }
+
+  monotonicMs(): number {
     return this.t;
   }
 
-  setTimer(fn: () => void, ms: number): { cancel(): void } {
+  setTimer(fn: () => void, ms: number): Timer {
     const id = ++this.seq;
     this.pending.set(id, { at: this.t + ms, fn });
     return { cancel: () => this.pending.delete(id) };

@@ -1,6 +1,20 @@
 // Plain-JSON shapes of the Kubernetes objects the operator reads and writes. Times are RFC3339 strings,
-// exactly as the API server sends them (the informers normalise client-node's Date objects to strings).
-import type { ObjectMeta } from '../api/schedule.js';
+// exactly as the API server sends them (the REST client never turns them into Date objects).
+// They sit at the bottom of the import layers: the pure domain, the REST layer and the webhook all use them.
+
+/** ObjectMeta fields the operator reads. */
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
 
 export interface OwnerReference {
   apiVersion: string;
