@@ -331,3 +331,59 @@ describe('Overdue in the pipeline', () => {
     expect(w.schedule.status?.expectSuccessSince).toBeUndefined();
   });
 });
+
+describe('status size through the pipeline', () => {
+  it('an every-minute Schedule after 1,000 slots: bounded status (runs of 20 s, every third 150 s; 3 Jobs kept)', async () => {
+    const w = await settled(schedule({ spec: { successfulJobsHistoryLimit: 3 } }));
+    const t0 = Date.parse(CREATED);
+    type Sim = { name: string; slot: number; start: number; end: number };
+    const runs: Sim[] = [];
+    let activeUntil = -Infinity;
+    for (let k = 1; k <= 1000; k++) {
+      const s = t0 + k * 60_000;
+      const duration = k % 3 === 0 ? 150_000 : 20_000;
+      const start = activeUntil <= s ? s + 1000 : activeUntil < s + 50_000 ? activeUntil + 1000 : undefined; // Forbid, late start inside the deadline
+      if (start === undefined) continue;
+      runs.push({ name: `every-${k}`, slot: s, start, end: start + duration });
+      activeUntil = start + duration;
+    }
+    const at = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    let maxSize = 0;
+    let writes = 0;
+    let slotOnly = 0; // writes whose only change is slot accounting's (status.slots, missed/skipped, slot entries)
+    const withoutSlots = (x: ScheduleStatus) => ({ ...x, slots: undefined, lastMissedTime: undefined, runs: { ...x.runs, missed: undefined, skipped: undefined }, recentRuns: x.recentRuns?.filter((r) => r.jobName) });
+    // Passes as the operator makes them: on each Job event (created, finished) and when a pass asks for the next one.
+    const end = t0 + 1000 * 60_000 + 100_000;
+    const events = [...runs.flatMap((r) => [r.start + 500, r.end + 500])].sort((a, b) => a - b);
+    let requeueAt = t0 + 35_000;
+    let t = t0;
+    let passes = 0;
+    while (true) {
+      while (events.length && events[0]! <= t) events.shift();
+      t = Math.min(events[0] ?? Infinity, requeueAt);
+      if (t > end) break;
+      passes++;
+      const started = runs.filter((r) => r.start <= t);
+      const finished = started.filter((r) => r.end <= t);
+      const keep = new Set([...finished.slice(-3), ...started.filter((r) => r.end > t)].map((r) => r.name));
+      kube.jobs.clear();
+      w.jobs = started
+        .filter((r) => keep.has(r.name))
+        .map((r) => job(r.name, { slot: at(r.slot), created: at(r.start), ...(r.end <= t ? { result: 'Succeeded' as const, done: at(r.end) } : {}) }));
+      const before = w.schedule.status!;
+      const r = await pass(w, at(t));
+      requeueAt = r.requeueAfterMs !== undefined ? t + r.requeueAfterMs : Infinity;
+      const wrote = kube.writes.filter((x) => x.verb === 'updateStatus').length;
+      writes += wrote;
+      if (wrote && JSON.stringify(withoutSlots(before)) === JSON.stringify(withoutSlots(w.schedule.status!))) slotOnly++;
+      maxSize = Math.max(maxSize, JSON.stringify(w.schedule.status).length);
+    }
+    const s = w.schedule.status!;
+    const size = (v: unknown) => JSON.stringify(v ?? null).length;
+    const skipped = 1000 - runs.length;
+    console.log(`status after 1,000 every-minute slots: ${size(s)} bytes (max ${maxSize}); slots ${size(s.slots)}, recentRuns ${size(s.recentRuns)} (${s.recentRuns?.length} entries), countedJobs ${size(s.countedJobs)}, conditions ${size(s.conditions)}; ${runs.length} runs, ${skipped} skipped; ${passes} passes, ${writes} status writes, ${slotOnly} of them for slot accounting alone`);
+    expect(s.runs).toMatchObject({ total: runs.filter((r) => r.end + 500 <= end).length, missed: 0, skipped });
+    expect(slotOnly).toBeLessThanOrEqual(skipped); // at most one write per skipped slot (at its finality); none for a slot that ran
+    expect(maxSize).toBeLessThan(12_000);
+  });
+});
