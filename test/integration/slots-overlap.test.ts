@@ -84,5 +84,5 @@ describe('skipped slots under SIGKILL', () => {
     }
     expect([...perSlot.values()].every((n) => n === 1)).toBe(true);
     expect(perSlot.size).toBeLessThanOrEqual(count('SkippedOverlap') + count('Missed'));
-  });
+  }, 360_000);
 });
