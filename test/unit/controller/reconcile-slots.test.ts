@@ -387,3 +387,17 @@ describe('status size through the pipeline', () => {
     expect(maxSize).toBeLessThan(12_000);
   });
 });
+
+describe('the requeue policy and slot accounting', () => {
+  const policy = { resyncMs: 600_000, notifyPollMs: undefined };
+  const at = new Date('2026-03-02T10:00:00Z');
+  const base = { asked: undefined, nextRunTime: '2026-03-02T10:05:00Z', callbacksOutstanding: false, now: at };
+  it('looks again when the first pending slot becomes final, at once when a catch-up has more, and at overdueAt if ahead', async () => {
+    const { requeueAfterPass } = await import('../../../src/controller/requeue.js');
+    expect(requeueAfterPass(policy, base)).toBe(301_000);
+    expect(requeueAfterPass(policy, { ...base, slotDecisionAt: '2026-03-02T10:01:10Z' })).toBe(71_000);
+    expect(requeueAfterPass(policy, { ...base, slotDecisionAt: '2026-03-02T10:01:10Z', moreSlots: true })).toBe(0);
+    expect(requeueAfterPass(policy, { ...base, overdueAt: '2026-03-02T10:00:30Z' })).toBe(31_000);
+    expect(requeueAfterPass(policy, { ...base, overdueAt: '2026-03-02T09:00:00Z' })).toBe(301_000); // already overdue: nothing to wait for
+  });
+});
