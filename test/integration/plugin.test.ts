@@ -1,0 +1,150 @@
+// The standalone kubectl-schedule as `make plugin` builds it (hack/plugin.ts; cached by source hash in
+// ~/.cache/schedule-operator/plugin, a cold build takes 20-50 s): this machine's executable runs with no Node on
+// PATH and answers as `node bin/schedule-operator` does; the other platforms' executables carry the SEA blob; the
+// krew manifest's checksums are the archives'. Needs no cluster.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PLUGIN, archiveName, binaryName, buildPlugin, hostTarget } from '../../hack/plugin.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const host = hostTarget();
+let dir = '';
+let noNode = ''; // a folder with only kubectl-schedule in it: the whole PATH of the runs below
+
+beforeAll(async () => {
+  dir = (await buildPlugin({ log: (l) => process.stderr.write(`${l}\n`) })).dir;
+  noNode = mkdtempSync(join(tmpdir(), 'kubectl-schedule-'));
+  if (host) symlinkSync(join(dir, binaryName(host)), join(noNode, 'kubectl-schedule'));
+}, 300_000);
+
+afterAll(() => {
+  if (noNode) rmSync(noNode, { recursive: true, force: true });
+});
+
+/** kubectlSchedule runs the executable found on a PATH that holds nothing else, in an otherwise empty environment. */
+function kubectlSchedule(...args: string[]) {
+  const r = spawnSync('kubectl-schedule', args, { env: { PATH: noNode, HOME: noNode }, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** nodeCli runs the same command as `node bin/schedule-operator` (dist/ from `make build`). */
+function nodeCli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(repo, 'bin', 'schedule-operator'), ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const NEXT_CASES = [
+  ['next', '30 2 * * *', '--time-zone', 'Europe/Berlin', '--from', '2026-03-28T00:00:00Z', '--count', '3'],
+  ['next', '0 1 * * 0', '--time-zone', 'America/New_York', '--from', '2026-10-31T00:00:00Z', '--count', '4'],
+  ['next', '@hourly', '--from', '2026-01-01T10:30:00Z', '--count', '2'],
+];
+
+describe.skipIf(!host)('kubectl-schedule on this machine, without Node', () => {
+  it('finds no node on the PATH it runs with', () => {
+    const r = spawnSync('/bin/sh', ['-c', 'command -v node'], { env: { PATH: noNode }, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+  });
+
+  it('prints exactly what `node bin/schedule-operator next` prints', () => {
+    expect(existsSync(join(repo, 'dist', 'cli.js')), 'dist/cli.js: run `make build` first').toBe(true);
+    for (const argv of NEXT_CASES) {
+      const want = nodeCli(...argv);
+      expect(want.code, argv.join(' ')).toBe(0);
+      expect(kubectlSchedule(...argv), argv.join(' ')).toEqual(want);
+    }
+    expect(kubectlSchedule(...NEXT_CASES[0]!).stdout).toBe('2026-03-28T01:30:00Z\n2026-03-30T00:30:00Z\n2026-03-31T00:30:00Z\n');
+  });
+
+  it('refuses bad input with exit status 2 and one line on stderr, as the node CLI does', () => {
+    for (const argv of [['next', '61 * * * *'], ['next', '0 3 * * *', '--time-zone', 'Mars/Olympus'], ['next', '@daily', '--count', 'x'], ['next']]) {
+      const got = kubectlSchedule(...argv);
+      expect(got.code, argv.join(' ')).toBe(2);
+      expect(got.stdout).toBe('');
+      expect(got.stderr.trimEnd().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(got).toEqual(nodeCli(...argv));
+    }
+  });
+
+  it('--help lists the client commands as `kubectl schedule`, not the controller', () => {
+    const r = kubectlSchedule('--help');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^ {2}kubectl schedule next <schedule>/m);
+    expect(r.stdout).toMatch(/^ {2}kubectl schedule run <name>/m);
+    expect(r.stdout).not.toMatch(/\[controller\]/);
+  });
+
+  it('refuses the controller in one line, and says its version', () => {
+    const r = kubectlSchedule('controller');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/not part of this standalone binary.*Helm chart/);
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+    expect(kubectlSchedule('version').stdout).toBe(`kubectl-schedule ${pkg.version} (schedule-operator client, single executable on Node ${process.version})\n`);
+  });
+
+  it('run reads the kubeconfig and reaches for the API server (the Kubernetes client is inside)', () => {
+    const kubeconfig = join(noNode, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: team-a}}]
+current-context: x
+`,
+    );
+    const r = kubectlSchedule('run', 'nightly', '--kubeconfig', kubeconfig);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
+    expect(kubectlSchedule('run').code).toBe(2);
+  });
+});
+
+const ELF_MACHINE: Record<string, number> = { amd64: 62, arm64: 183 };
+
+describe('every platform executable', () => {
+  it.each(PLUGIN.targets.map((t) => [binaryName(t), t] as const))('%s is an ELF for its arch with the SEA blob injected', (name, t) => {
+    const bin = join(dir, name);
+    const head = Buffer.alloc(20);
+    const fd = openSync(bin, 'r');
+    readSync(fd, head, 0, 20, 0);
+    closeSync(fd);
+    expect(head.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(head.readUInt16LE(18)).toBe(ELF_MACHINE[t.arch]);
+    const body = readFileSync(bin);
+    // postject flips the fuse from :0 to :1; Node then looks for the NODE_SEA_BLOB note.
+    expect(body.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
+    expect(body.includes('NODE_SEA_BLOB')).toBe(true);
+    expect(body.includes('kubectl schedule: the controller is not part of this standalone binary')).toBe(true);
+  });
+});
+
+describe('krew manifest', () => {
+  it("is the generated schedule.yaml whose sha256 per platform is its archive's", () => {
+    const text = readFileSync(join(dir, 'schedule.yaml'), 'utf8');
+    expect(text).toMatch(/^# Generated by hack\/plugin\.ts/);
+    const m = parse(text);
+    expect(m.metadata.name).toBe('schedule');
+    expect(m.spec.platforms).toHaveLength(PLUGIN.targets.length);
+    for (const t of PLUGIN.targets) {
+      const p = m.spec.platforms.find((x: { selector: { matchLabels: { os: string; arch: string } } }) => x.selector.matchLabels.os === t.os && x.selector.matchLabels.arch === t.arch);
+      const archive = join(dir, archiveName(t));
+      expect(p.uri.endsWith(`/${archiveName(t)}`)).toBe(true);
+      expect(p.sha256).toBe(createHash('sha256').update(readFileSync(archive)).digest('hex'));
+      // The archive holds the executable (as kubectl-schedule, krew's bin) and LICENSE, and nothing else.
+      expect(execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(['LICENSE', 'kubectl-schedule']);
+      const inArchive = execFileSync('tar', ['-xzOf', archive, 'kubectl-schedule'], { maxBuffer: 512 * 2 ** 20 });
+      expect(inArchive.equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
+    }
+  }, 120_000);
+});
