@@ -110,6 +110,23 @@ current-context: x
   });
 });
 
+// On an amd64 machine with qemu-user-static and the arm64 C libraries (Debian: qemu-user-static libc6-arm64-cross
+// libstdc++6-arm64-cross libgcc-s1-arm64-cross), the arm64 executable is run too; without them this is skipped.
+const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
+const qemu = spawnSync('/bin/sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' }).stdout.trim();
+const arm64 = PLUGIN.targets.find((t) => t.os === 'linux' && t.arch === 'arm64');
+const canEmulate = Boolean(qemu && arm64 && host?.arch === 'amd64' && existsSync(join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1')));
+
+describe.skipIf(!canEmulate)('the linux-arm64 executable under qemu-user, without Node', () => {
+  it('prints what `node bin/schedule-operator next` prints, and refuses bad input the same way', () => {
+    const run = (...args: string[]) => {
+      const r = spawnSync(qemu, ['-L', ARM64_SYSROOT, join(dir, binaryName(arm64!)), ...args], { env: { PATH: noNode }, encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    for (const argv of [NEXT_CASES[0]!, ['next', '61 * * * *']]) expect(run(...argv), argv.join(' ')).toEqual(nodeCli(...argv));
+  }, 120_000);
+});
+
 const ELF_MACHINE: Record<string, number> = { amd64: 62, arm64: 183 };
 
 describe('every platform executable', () => {
