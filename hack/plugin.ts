@@ -1,4 +1,4 @@
-// Builds the standalone kubectl-schedule (`make plugin`): src/plugin.ts bundled by esbuild into one CommonJS file,
+// Builds the standalone kubectl-schedule (`make plugin`): src/cli/plugin.ts bundled by esbuild into one CommonJS file,
 // made into a single-executable-application blob by `node --experimental-sea-config`, and injected with postject
 // into a copy of the node binary of each platform. Writes to dist/plugin/:
 //   kubectl-schedule-<os>-<arch>          the executable (needs neither Node nor node_modules)
@@ -22,8 +22,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 
 /** What goes into the bundle, what is left out, and for which platforms: the one list to change. */
 export const PLUGIN = {
-  entry: 'src/plugin.ts',
-  // Left out: src/main.ts (the controller), which src/cli.ts imports only for `controller`, refused by src/plugin.ts.
+  entry: 'src/cli/plugin.ts',
+  // Left out: src/main.ts (the controller), which src/cli.ts imports only for `controller`, refused by src/cli/plugin.ts.
   // @kubernetes/client-node (used by `run` for the kubeconfig) is bundled: it works in the executable.
   external: ['./main.js'],
   targets: [
@@ -49,7 +49,7 @@ export const hostTarget = (): Target | undefined => PLUGIN.targets.find(isHost);
 const cacheRoot = () => process.env.SCHEDULE_OPERATOR_CACHE ?? join(homedir(), '.cache', 'schedule-operator');
 const packageVersion = () => (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** bundle is src/plugin.ts and everything it imports (less PLUGIN.external) as one CommonJS file for Node 24. */
+/** bundle is src/cli/plugin.ts and everything it imports (less PLUGIN.external) as one CommonJS file for Node 24. */
 export async function bundle(version: string): Promise<string> {
   const result = await build({
     entryPoints: [join(repo, PLUGIN.entry)],
@@ -63,7 +63,7 @@ export async function bundle(version: string): Promise<string> {
     legalComments: 'none',
     write: false,
     logLevel: 'error',
-    // src/cli.ts reads package.json through import.meta.url only for `version`, which src/plugin.ts answers itself.
+    // src/cli.ts reads package.json through import.meta.url only for `version`, which src/cli/plugin.ts answers itself.
     logOverride: { 'empty-import-meta': 'silent' },
   });
   return result.outputFiles[0]!.text;

@@ -1,9 +1,9 @@
-// The standalone kubectl-schedule without building it: its command dispatch (src/plugin.ts), what its bundle holds,
+// The standalone kubectl-schedule without building it: its command dispatch (src/cli/plugin.ts), what its bundle holds,
 // and the krew manifest's shape. The built executables are tested in test/integration/plugin.test.ts.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { USAGE, main } from '../../../src/cli.js';
-import { CONTROLLER_REFUSED, pluginMain, pluginUsage } from '../../../src/plugin.js';
+import { CONTROLLER_REFUSED, pluginMain, pluginUsage } from '../../../src/cli/plugin.js';
 import { PLUGIN, archiveName, bundle, renderManifest } from '../../../hack/plugin.js';
 
 const NOW = new Date('2026-03-28T00:00:00Z');

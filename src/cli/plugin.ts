@@ -2,7 +2,7 @@
 // (next, run, resume, help, version) bundled into a copy of the node binary with Node's single-executable
 // application support, so it runs where no Node is installed. The controller is left out of the bundle: it runs
 // from the container image or the Helm chart.
-import { main, processIo, USAGE } from './cli.js';
+import { main, processIo, USAGE } from '../cli.js';
 
 type Io = typeof processIo;
 
