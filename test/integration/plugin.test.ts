@@ -4,13 +4,14 @@
 // krew manifest's checksums are the archives'. Needs no cluster.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PLUGIN, archiveName, binaryName, buildPlugin, hostTarget } from '../../hack/plugin.js';
+import { buildKrew } from '../krew/krew.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const host = hostTarget();
@@ -163,5 +164,47 @@ describe('krew manifest', () => {
       const inArchive = execFileSync('tar', ['-xzOf', archive, 'kubectl-schedule'], { maxBuffer: 512 * 2 ** 20 });
       expect(inArchive.equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
     }
+  }, 120_000);
+});
+
+describe('krew installs the archives from the manifest (krew pinned in test/krew/go.mod)', () => {
+  let krew = '';
+  beforeAll(() => {
+    krew = buildKrew();
+  }, 300_000);
+
+  /** install runs `krew install --manifest --archive` into a fresh KREW_ROOT as if on the target's platform. */
+  const install = (t: { os: string; arch: string }, archive: string) => {
+    const root = join(noNode, `krew-${t.os}-${t.arch}-${Math.random().toString(36).slice(2)}`);
+    const r = spawnSync(krew, ['install', `--manifest=${join(dir, 'schedule.yaml')}`, `--archive=${archive}`], {
+      env: { PATH: '/usr/bin:/bin', HOME: noNode, KREW_ROOT: root, KREW_OS: t.os, KREW_ARCH: t.arch },
+      input: '',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { code: r.status, output: `${r.stdout}${r.stderr}`, root };
+  };
+
+  it.each(PLUGIN.targets.map((t) => [`${t.os}/${t.arch}`, t] as const))('%s: the checksum is accepted and kubectl-schedule and LICENSE land in the store', (_, t) => {
+    const r = install(t, join(dir, archiveName(t)));
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/Installed plugin: schedule/);
+    const linked = realpathSync(join(r.root, 'bin', 'kubectl-schedule'));
+    expect(readFileSync(linked).equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
+    expect(readFileSync(join(dirname(linked), 'LICENSE'), 'utf8')).toBe(readFileSync(join(repo, 'LICENSE'), 'utf8'));
+    if (t === host) {
+      const run = spawnSync('kubectl-schedule', NEXT_CASES[0]!, { env: { PATH: join(r.root, 'bin') }, encoding: 'utf8' });
+      expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual(nodeCli(...NEXT_CASES[0]!));
+    }
+  }, 120_000);
+
+  it("refuses another platform's archive (checksum) and a platform the manifest does not offer", () => {
+    const [a, b] = PLUGIN.targets;
+    const wrong = install(a, join(dir, archiveName(b!)));
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.output).toMatch(/checksum does not match/);
+    const darwin = install({ os: 'darwin', arch: 'arm64' }, join(dir, archiveName(a)));
+    expect(darwin.code).not.toBe(0);
+    expect(darwin.output).toMatch(/does not offer installation for this platform/);
   }, 120_000);
 });
