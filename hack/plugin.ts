@@ -10,7 +10,7 @@
 // $SCHEDULE_OPERATOR_CACHE (default ~/.cache/schedule-operator)/plugin/<hash>/, so a rebuild without changes is a copy.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +249,7 @@ export async function buildPlugin(options: { outDir?: string; log?: (line: strin
     log(`[plugin] built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     prune(root, hash);
   }
+  if (hit) utimesSync(cached, new Date(), new Date()); // most recently used, for prune
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   for (const f of readdirSync(cached)) {
@@ -261,13 +262,18 @@ export async function buildPlugin(options: { outDir?: string; log?: (line: strin
   return { dir: outDir, hash, cached: hit };
 }
 
-/** prune keeps the newest builds in the cache (each is ~0.4 GB) and the one just made. */
+/**
+ * prune keeps the most recently used builds in the cache (each is ~0.3 GB) and the one just made; a build used in
+ * the last ten minutes stays too, so another worktree's run is not pulled from under it.
+ */
 function prune(root: string, keep: string, max = 3): void {
   const entries = readdirSync(root)
     .filter((e) => !e.startsWith('.'))
     .map((e) => ({ e, t: statSync(join(root, e)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
-  for (const { e } of entries.slice(max)) if (e !== keep) rmSync(join(root, e), { recursive: true, force: true });
+  for (const { e, t } of entries.slice(max)) {
+    if (e !== keep && Date.now() - t > 10 * 60_000) rmSync(join(root, e), { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
