@@ -1,6 +1,6 @@
-// Builds the standalone kubectl-schedule (`make plugin`): src/cli/plugin.ts bundled by esbuild into one CommonJS file,
-// made into a single-executable-application blob by `node --experimental-sea-config`, and injected with postject
-// into a copy of the node binary of each platform. Writes to dist/plugin/:
+// Builds the standalone kubectl-schedule (`make plugin`): src/cli/plugin.ts bundled by esbuild into one CommonJS
+// file, made into a single-executable-application blob by `node --experimental-sea-config`, and injected with
+// postject into a copy of the node binary of each platform. Writes to dist/plugin/:
 //   kubectl-schedule-<os>-<arch>          the executable (needs neither Node nor node_modules)
 //   kubectl-schedule-<os>-<arch>.tar.gz   the krew archive: kubectl-schedule and LICENSE
 //   schedule.yaml                         the krew plugin manifest, with each archive's sha256 (generated: never edit)
