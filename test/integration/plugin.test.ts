@@ -1,10 +1,11 @@
 // The standalone kubectl-schedule as `make plugin` builds it (hack/plugin.ts; cached by source hash in
 // ~/.cache/schedule-operator/plugin, a cold build takes 20-50 s): this machine's executable runs with no Node on
 // PATH and answers as `node bin/schedule-operator` does; the other platforms' executables carry the SEA blob; the
-// krew manifest's checksums are the archives'. Needs no cluster.
+// krew manifest's checksums are the archives', and krew installs them (then `kubectl schedule next` runs it).
+// Needs no cluster (only the test cluster's kubectl binary).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PLUGIN, archiveName, binaryName, buildPlugin, hostTarget } from '../../hack/plugin.js';
 import { buildKrew } from '../krew/krew.js';
+import { binDir } from './chart-helpers.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const host = hostTarget();
@@ -193,7 +195,12 @@ describe('krew installs the archives from the manifest (krew pinned in test/krew
     expect(readFileSync(linked).equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
     expect(readFileSync(join(dirname(linked), 'LICENSE'), 'utf8')).toBe(readFileSync(join(repo, 'LICENSE'), 'utf8'));
     if (t === host) {
-      const run = spawnSync('kubectl-schedule', NEXT_CASES[0]!, { env: { PATH: join(r.root, 'bin') }, encoding: 'utf8' });
+      // kubectl finds the plugin on PATH: `kubectl schedule next ...`, with krew's bin and kubectl alone on PATH.
+      const kubectlDir = join(r.root, 'kubectl');
+      mkdirSync(kubectlDir);
+      symlinkSync(join(binDir(), 'kubectl'), join(kubectlDir, 'kubectl'));
+      const [, ...args] = NEXT_CASES[0]!;
+      const run = spawnSync('kubectl', ['schedule', 'next', ...args], { env: { PATH: `${join(r.root, 'bin')}:${kubectlDir}`, HOME: noNode }, encoding: 'utf8' });
       expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual(nodeCli(...NEXT_CASES[0]!));
     }
   }, 120_000);
