@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { PLUGIN, archiveName, binaryName, buildPlugin, hostTarget } from '../../hack/plugin.js';
 import { buildKrew } from '../krew/krew.js';
@@ -110,6 +110,13 @@ current-context: x
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
     expect(kubectlSchedule('run').code).toBe(2);
+  });
+
+  it("run talks to the test cluster with its kubeconfig's credentials (a Schedule that is not there: exit 1)", (ctx) => {
+    const kubeconfig = inject('kubeconfig');
+    if (!kubeconfig || readFileSync(kubeconfig, 'utf8').trim() === '') return ctx.skip(); // an empty kubeconfig: no cluster
+    const r = kubectlSchedule('run', 'no-such-schedule', '-n', 'default', '--kubeconfig', kubeconfig);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'schedule-operator run: Schedule default/no-such-schedule not found\n' });
   });
 });
 
