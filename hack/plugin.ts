@@ -24,7 +24,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 export const PLUGIN = {
   entry: 'src/cli/plugin.ts',
   // Left out: src/main.ts (the controller), which src/cli.ts imports only for `controller`, refused by src/cli/plugin.ts.
-  // @kubernetes/client-node (used by `run` for the kubeconfig) is bundled: it works in the executable.
+  // Nothing is external but the controller: the commands need only the project and its small runtime dependencies.
   external: ['./main.js'],
   targets: [
     { os: 'linux', arch: 'amd64' },
