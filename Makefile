@@ -101,3 +101,9 @@ bench-webhook: deps
 deploy: cluster-binaries
 	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace --take-ownership --force-conflicts \
 	  --set image.repository=$(firstword $(subst :, ,$(IMAGE))) --set image.tag=$(or $(word 2,$(subst :, ,$(IMAGE))),dev)
+
+## plugin: the standalone kubectl-schedule (no Node needed) for linux amd64/arm64, its krew archives and
+## manifest in dist/plugin/ (hack/plugin.ts; cached by source hash in ~/.cache/schedule-operator/plugin)
+.PHONY: plugin
+plugin: deps
+	npx tsx hack/plugin.ts

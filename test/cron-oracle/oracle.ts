@@ -3,13 +3,11 @@
 // one batch. Go is on every development machine and in CI; no network is needed once the robfig module is
 // in the Go module cache.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGoTool } from '../support/go-tool.js';
 
 const SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
-export const ORACLE_BIN = join(homedir(), '.cache', 'schedule-operator', 'cron-oracle');
 
 export type OracleRequest =
   | { kind: 'next'; expr: string; zone: string; from: string; count: number }
@@ -25,17 +23,7 @@ export interface OracleAnswer {
 }
 
 /** buildOracle compiles the oracle unless an up-to-date binary exists; returns its path. */
-export function buildOracle(): string {
-  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => statSync(join(SOURCE_DIR, f)).mtimeMs);
-  if (existsSync(ORACLE_BIN) && statSync(ORACLE_BIN).mtimeMs >= Math.max(...sources)) return ORACLE_BIN;
-  mkdirSync(dirname(ORACLE_BIN), { recursive: true });
-  execFileSync('go', ['build', '-o', ORACLE_BIN, '.'], {
-    cwd: SOURCE_DIR,
-    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return ORACLE_BIN;
-}
+export const buildOracle = (): string => buildGoTool({ sourceDir: SOURCE_DIR, sources: ['main.go', 'go.mod', 'go.sum'], binary: 'cron-oracle' });
 
 /** askOracle sends all requests in one run and returns the answers in the same order. */
 export function askOracle(requests: OracleRequest[]): OracleAnswer[] {

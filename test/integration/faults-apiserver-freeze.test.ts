@@ -12,8 +12,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
-import { requestRun, waitCounted, waitReady } from './ledger-helpers.js';
-import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import { requestRun, waitReady } from './ledger-helpers.js';
+import { conflictReport, steadyWorkloadBeforeFault, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
 
 const FREEZE_MS = 45_000;
 
@@ -27,13 +27,7 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
     const pid = op.child.pid;
     const { kube, ns } = env;
 
-    await schedule(kube, ns, 'steady');
-    await waitReady(kube, ns, 'steady');
-    await requestRun(kube, ns, 'steady', 'before-1');
-    await waitCounted(kube, ns, 'steady', 1);
-    await startJob(kube, ns, 'steady', 'steady-long-1', '12s');
-    await startJob(kube, ns, 'steady', 'steady-long-2', '12s');
-    await sleep(2_000);
+    await steadyWorkloadBeforeFault(kube, ns);
 
     const frozenAt = Date.now();
     await plane.current.freeze('kube-apiserver');

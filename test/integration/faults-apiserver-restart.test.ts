@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { schedulesPath } from '../support/kube.js';
-import { requestRun, waitCounted, waitReady } from './ledger-helpers.js';
-import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import { requestRun, waitReady } from './ledger-helpers.js';
+import { conflictReport, steadyWorkloadBeforeFault, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
 
 const plane = useControlPlane('apiserver-restart');
 const env = useOperatorNamespace('fault-restart', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
@@ -25,14 +25,7 @@ describe('the API server killed and restarted', () => {
     const pid = op.child.pid;
     const { kube, ns } = env;
 
-    await schedule(kube, ns, 'steady');
-    await waitReady(kube, ns, 'steady');
-    await requestRun(kube, ns, 'steady', 'before-1');
-    await waitCounted(kube, ns, 'steady', 1);
-    // Two runs in flight across the outage.
-    await startJob(kube, ns, 'steady', 'steady-long-1', '12s');
-    await startJob(kube, ns, 'steady', 'steady-long-2', '12s');
-    await sleep(2_000);
+    await steadyWorkloadBeforeFault(kube, ns);
 
     const killedAt = Date.now();
     await plane.current.kill('kube-apiserver');

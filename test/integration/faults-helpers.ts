@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { OperatorNamespace } from '../support/harness.js';
 import { cronJobsPath, eventually, jobsPath, schedulesPath, type TestKube } from '../support/kube.js';
 import type { OperatorProcess } from '../support/operator.js';
-import { applySchedule, jobFromCronJob, waitReady } from './ledger-helpers.js';
+import { applySchedule, jobFromCronJob, requestRun, waitCounted, waitReady } from './ledger-helpers.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -176,4 +176,18 @@ export function conflictReport(op: OperatorProcess, sinceMs: number): { total: n
 export function expectNo409Loop(op: OperatorProcess, sinceMs: number): void {
   const r = conflictReport(op, sinceMs);
   expect(r.worst, `${r.text}; more than ${MAX_409_IN_A_ROW} in a row is a 409 loop (status written from a stale cached Schedule)`).toBeLessThanOrEqual(MAX_409_IN_A_ROW);
+}
+
+/**
+ * steadyWorkloadBeforeFault: Schedule "steady" Ready with one counted run-now, then two 12 s runs still going
+ * when the fault starts (so runs finish across it).
+ */
+export async function steadyWorkloadBeforeFault(kube: TestKube, ns: string): Promise<void> {
+  await schedule(kube, ns, 'steady');
+  await waitReady(kube, ns, 'steady');
+  await requestRun(kube, ns, 'steady', 'before-1');
+  await waitCounted(kube, ns, 'steady', 1);
+  await startJob(kube, ns, 'steady', 'steady-long-1', '12s');
+  await startJob(kube, ns, 'steady', 'steady-long-2', '12s');
+  await sleep(2_000);
 }

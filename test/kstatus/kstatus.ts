@@ -2,13 +2,11 @@
 // cli-utils compute health with) into ~/.cache/schedule-operator/kstatus-check when missing or older than its
 // source, and asks it about a batch of objects.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGoTool } from '../support/go-tool.js';
 
 const SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
-const BIN = join(homedir(), '.cache', 'schedule-operator', 'kstatus-check');
 
 /** KstatusAnswer is kstatus' verdict on one object: Current, InProgress, Failed, Terminating, NotFound or Unknown. */
 export interface KstatusAnswer {
@@ -18,17 +16,7 @@ export interface KstatusAnswer {
   error?: string;
 }
 
-function build(): string {
-  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => statSync(join(SOURCE_DIR, f)).mtimeMs);
-  if (existsSync(BIN) && statSync(BIN).mtimeMs >= Math.max(...sources)) return BIN;
-  mkdirSync(dirname(BIN), { recursive: true });
-  execFileSync('go', ['build', '-o', BIN, '.'], {
-    cwd: SOURCE_DIR,
-    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return BIN;
-}
+const build = () => buildGoTool({ sourceDir: SOURCE_DIR, sources: ['main.go', 'go.mod', 'go.sum'], binary: 'kstatus-check' });
 
 /** kstatus computes kstatus for each object, in order. */
 export function kstatus(objects: unknown[]): KstatusAnswer[] {
