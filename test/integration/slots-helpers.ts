@@ -79,7 +79,7 @@ const MARGIN = 10_000;
  * expectedOutcomes: each slot of an every-minute schedule after `creation` up to `until` (inclusive), judged by the
  * Jobs the test saw: Ran when a Job carries the slot; SkippedOverlap when runs were active from at most 10 s after
  * the slot until 10 s before its deadline (the next slot, startingDeadlineSeconds being longer than a minute);
- * Missed otherwise. `down` lists intervals in which the CronJob controller was down (for the message only).
+ * Missed otherwise.
  */
 export function expectedOutcomes(creation: number, until: number, jobs: SeenJob[]): Array<{ slot: string; outcome: Outcome }> {
   const out: Array<{ slot: string; outcome: Outcome }> = [];

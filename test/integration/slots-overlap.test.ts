@@ -6,7 +6,7 @@
 //
 // Timeline (T = the first slot; the Schedule is created ~10 s before it): T Ran (job A, to T+150), T+60 held off by A
 // (SkippedOverlap), T+120 started late when A ends (Ran, ~30 s late), T+180 held off by that run (SkippedOverlap,
-// final at T+250). About 4.5 minutes.
+// final at T+250). About 5 minutes (the 150 s runs make it so).
 import { afterAll, describe, expect, it } from 'vitest';
 import { scheduleManifest } from '../support/env.js';
 import { useOperatorNamespace } from '../support/harness.js';
