@@ -3,18 +3,26 @@
 // schedule_operator_last_run_timestamp_seconds is the finish time of the newest counted run.
 // After a restart the counter starts again from zero (a Prometheus counter reset); status.runs is the
 // durable total.
+// schedule_operator_slots_total{namespace,schedule,outcome} grows by the slot decisions a status write persisted
+// (the same write, the same rule). Each outcome of a Schedule is exported at 0 from its first pass in this process,
+// so increase() sees the first Missed slot (a series born at 1 would show no increase).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { RUN_RESULTS, TRIGGERS, type Run } from './api/schedule.js';
+import { RUN_RESULTS, SLOT_OUTCOMES, TRIGGERS, type Run, type SlotOutcome } from './api/schedule.js';
 
 export interface RunMetrics {
   /** counted records runs the ledger has just persisted. */
   counted(namespace: string, schedule: string, runs: Run[]): void;
+  /** seen exports each slot outcome of a Schedule at 0 (idempotent); call it on every pass. */
+  seen(namespace: string, schedule: string): void;
+  /** slots adds the slot decisions a status write has just persisted. */
+  slots(namespace: string, schedule: string, counts: Record<SlotOutcome, number>): void;
   /** forget removes a deleted Schedule's series. */
   forget(namespace: string, schedule: string): void;
 }
 
 const RUNS = 'schedule_operator_runs_total';
 const LAST = 'schedule_operator_last_run_timestamp_seconds';
+const SLOTS = 'schedule_operator_slots_total';
 
 /** runMetrics registers (once per registry) and returns the run metrics. */
 export function runMetrics(registry: Registry, perSchedule: boolean): RunMetrics {
@@ -25,7 +33,24 @@ export function runMetrics(registry: Registry, perSchedule: boolean): RunMetrics
   const last =
     (registry.getSingleMetric(LAST) as Gauge<string> | undefined) ??
     new Gauge({ name: LAST, help: 'When the newest counted run finished, as a Unix timestamp', labelNames: perSchedule ? ['namespace', 'schedule', 'result'] : ['result'], registers: [registry] });
+  const slots =
+    (registry.getSingleMetric(SLOTS) as Counter<string> | undefined) ??
+    new Counter({ name: SLOTS, help: 'Slots (instants the schedule named) decided, by outcome: Ran, SkippedOverlap, Missed, Suspended, Suppressed', labelNames: perSchedule ? ['namespace', 'schedule', 'outcome'] : ['outcome'], registers: [registry] });
+  const slotLabels = (namespace: string, schedule: string, outcome: SlotOutcome) => (perSchedule ? { namespace, schedule, outcome } : { outcome });
+  const known = new Set<string>();
+  if (!perSchedule) for (const outcome of SLOT_OUTCOMES) slots.inc({ outcome }, 0);
+  const seen = (namespace: string, schedule: string) => {
+    const key = `${namespace}/${schedule}`;
+    if (!perSchedule || known.has(key)) return;
+    known.add(key);
+    for (const outcome of SLOT_OUTCOMES) slots.inc(slotLabels(namespace, schedule, outcome), 0);
+  };
   return {
+    seen,
+    slots(namespace, schedule, counts) {
+      seen(namespace, schedule);
+      for (const outcome of SLOT_OUTCOMES) if (counts[outcome] > 0) slots.inc(slotLabels(namespace, schedule, outcome), counts[outcome]);
+    },
     counted(namespace, schedule, runs) {
       for (const run of runs) {
         const result = run.result ?? 'Failed';
@@ -39,6 +64,8 @@ export function runMetrics(registry: Registry, perSchedule: boolean): RunMetrics
     },
     forget(namespace, schedule) {
       if (!perSchedule) return;
+      known.delete(`${namespace}/${schedule}`);
+      for (const outcome of SLOT_OUTCOMES) slots.remove({ namespace, schedule, outcome });
       for (const trigger of TRIGGERS) for (const result of RUN_RESULTS) total.remove({ namespace, schedule, trigger, result });
       for (const result of RUN_RESULTS) last.remove({ namespace, schedule, result });
     },

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { CONDITION_READY, findCondition } from './api/conditions.js';
 import type { Schedule } from './api/schedule.js';
+import { CONDITION_OVERDUE } from './schedule/overdue.js';
 
 export interface Metrics {
   registry: Registry;
@@ -61,6 +62,33 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
   });
 
   if (opts.perSchedule) {
+    // The state gauges of each Schedule, read from its status in the cache (what the last status write said).
+    // Without per-Schedule labels they are not exported at all (alerts then fall back to schedule_operator_schedules).
+    const perScheduleGauge = (name: string, help: string, value: (s: Schedule) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['namespace', 'schedule'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of schedules()) {
+            const v = value(s);
+            if (v !== undefined) this.set({ namespace: s.metadata.namespace, schedule: s.metadata.name }, v);
+          }
+        },
+      });
+    const condition = (s: Schedule, type: string) => findCondition(s.status?.conditions, type)?.status;
+    perScheduleGauge('schedule_operator_ready', 'Condition Ready of the Schedule: 1 True, 0 False (no series while it has no Ready condition or Ready is Unknown)', (s) => {
+      const ready = condition(s, CONDITION_READY);
+      return ready === 'True' ? 1 : ready === 'False' ? 0 : undefined;
+    });
+    perScheduleGauge('schedule_operator_overdue', 'Condition Overdue of the Schedule (spec.expectSuccessWithin): 1 True, 0 False (no series without spec.expectSuccessWithin)', (s) => {
+      const overdue = condition(s, CONDITION_OVERDUE);
+      return overdue === undefined ? undefined : overdue === 'True' ? 1 : 0;
+    });
+    perScheduleGauge('schedule_operator_consecutive_failures', 'status.consecutiveFailures: failed runs since the last success', (s) => (s.status ? (s.status.consecutiveFailures ?? 0) : undefined));
+    perScheduleGauge('schedule_operator_paused', '1 while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs (status.pause), else 0', (s) => (s.status ? (s.status.pause ? 1 : 0) : undefined));
     new Gauge({
       name: 'schedule_operator_next_run_timestamp_seconds',
       help: 'When the Schedule runs next (status.nextRunTime), as a Unix timestamp',

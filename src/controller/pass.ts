@@ -4,7 +4,7 @@
 // to the one field of `Pass` it owns; later steps read it. A step that cannot go on throws: a FailedPass from
 // the catalogue in src/errors.ts, or any error, which `classify` turns into one.
 import type { Logger } from 'pino';
-import type { RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
+import type { Run, RunRequest, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { FailedPass, type ApiCall, type Failure } from '../errors.js';
 import { classify } from '../kube/classify.js';
 import type { KubeClient } from '../kube/client.js';
@@ -12,6 +12,7 @@ import type { CronJob, Job } from '../types/kube.js';
 import type { RunMetrics } from '../metrics-runs.js';
 import type { Notifier } from '../notify/notifier.js';
 import { planLedger, type LedgerPlan } from '../schedule/ledger.js';
+import type { SlotDecisions } from '../schedule/slots.js';
 import { validateSpec, type ValidationResult } from '../schedule/validate.js';
 import { keyOf } from './keys.js';
 import type { RequeuePolicy } from './requeue.js';
@@ -39,6 +40,8 @@ export interface ReconcileDeps {
   runMetrics?: RunMetrics | undefined;
   /** statusWritten hears of every status write, with the Schedule the API server returned (read-your-writes). */
   statusWritten?: ((written: Schedule) => void) | undefined;
+  /** firstTime(key) is true the first time this process asks about key (a warning logged once, not every pass). */
+  firstTime?: ((key: string) => boolean) | undefined;
 }
 
 export type StepResult = { kind: 'continue' } | { kind: 'requeueAfter'; ms: number } | { kind: 'stop'; reason: string };
@@ -67,6 +70,14 @@ export interface Pass {
   ledger: LedgerPlan;
   /** runRequest (runNow): the outcome of a run-now request handled in this pass. */
   runRequest: RunRequest | undefined;
+  /** failedRuns (readFailedPods): the runs this pass counts as Failed, with their failure details. */
+  failedRuns: Run[];
+  /** slots (decideSlots): this pass's slot decisions; the summary persists them with the counts. */
+  slots: SlotDecisions | undefined;
+  /** slotsWritten (summarize): the summary's status write carried `slots` (metrics and Events may follow). */
+  slotsWritten: boolean;
+  /** overdueAt (summarize): when spec.expectSuccessWithin runs out without a success (requeue then, if ahead). */
+  overdueAt: string | undefined;
   /** status (summarize): the Schedule's status after the summary, written or unchanged. */
   status: ScheduleStatus;
   /** asked: the earliest requeue a step asked for. */
@@ -88,6 +99,10 @@ export function beginPass(observed: Observed, deps: ReconcileDeps): Pass {
     jobs: [],
     ledger: planLedger(status, []),
     runRequest: undefined,
+    failedRuns: [],
+    slots: undefined,
+    slotsWritten: false,
+    overdueAt: undefined,
     status: status ?? {},
     asked: undefined,
     writes: 0,

@@ -2,28 +2,41 @@
 //
 //   the spec is validated once (validateSpec, the rule book the webhook and the CLI use too), then
 //   1. applyCronJob     server-side apply of the desired CronJob, only when it differs from the observed one
+//                       (suspended for spec.suspend and while the persisted status.pause says paused)
 //   2. confirmJobs      the Schedule's own Jobs (ledger rule R7), each newly finished one confirmed by a GET (R8),
 //                       the ledger plan, and the ledger finalizer on running Jobs so none vanishes uncounted
 //   3. runNow           a new run-now token starts one Job (deterministic name) or is refused while a run is active
 //   4. adoptManualRuns  running manual Jobs join the CronJob's status.active, so its Forbid skips slots meanwhile
 //   5. releaseRecorded  drop the ledger finalizer from Jobs being deleted that the status we read records (R5)
-//   -  summarize        ALWAYS, also after a step threw: the only status write (count newly finished Jobs in it,
-//                       docs/ledger.md) and the transition Events; a failed pass writes only what it knows
-//   6. releaseCounted   drop the finalizer from Jobs being deleted that the summary's write just counted (R5)
-//   7. callbacks        hand pending callbacks to the notifier (off the reconcile path)
+//   6. readFailedPods   the pods of each run this pass counts as Failed, listed once: exit code, reason, message
+//   7. decideSlots      every due slot since the persisted watermark gets its outcome (docs/ledger.md, "Slots")
+//   -  summarize        ALWAYS, also after a step threw: the only status write (counts, failure details, pause,
+//                       Overdue, slot decisions: src/schedule/accounting.ts), then the Events and metrics of what
+//                       it wrote; a failed pass writes only what it knows
+//   8. releaseCounted   drop the finalizer from Jobs being deleted that the summary's write just counted (R5)
+//   9. followPause      a pause or resume the summary just wrote reaches the CronJob (suspend follows status.pause)
+//  10. callbacks        hand pending callbacks to the notifier (off the reconcile path)
 //   then the requeue policy (requeue.ts) picks the next pass.
+//
+// Pause ordering: status.pause is written first (the summary), the CronJob's suspend follows it (followPause, and
+// applyCronJob in every later pass, from the persisted status.pause). A crash in between leaves status saying
+// paused and a CronJob that is not yet suspended; the next pass (every Schedule is reconciled at start-up) suspends
+// it. The other order would leave a suspended CronJob that no status explains, which the next pass would undo.
 //
 // Every step has one signature, `(pass) => Promise<StepResult>` (src/controller/pass.ts: continue, requeue after,
 // stop), and hands what it learns forward in the field of `Pass` it owns. A step that cannot go on throws: the
 // summary (src/controller/summary.ts) records why, then the pass rethrows so the work queue retries with backoff.
+import type { Run } from '../api/schedule.js';
 import { ErrorCode, FailedPass, failure } from '../errors.js';
 import { calls, classify } from '../kube/classify.js';
 import type { KubeClient } from '../kube/client.js';
 import { isAlreadyExists } from '../kube/rest.js';
 import type { CronJob, Job } from '../types/kube.js';
 import { cronJobNeedsApply, desiredCronJob } from '../schedule/desired.js';
+import { failureDetails, podSelector, withFailure } from '../schedule/failures.js';
 import { FINALIZER_LEDGER, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished } from '../schedule/ledger.js';
 import { decideRunNow, manualRunsToAdopt, runRequestStatus } from '../schedule/run-now.js';
+import { decideSlots as decideSlotOutcomes, segmentOf, startSlotState } from '../schedule/slots.js';
 import { attempt, beginPass, proceed, runSteps, stop, type Observed, type Pass, type ReconcileDeps, type Step, type StepResult } from './pass.js';
 import { requeueAfterPass } from './requeue.js';
 import { summarize } from './summary.js';
@@ -44,11 +57,14 @@ export const BEFORE_STATUS: ReadonlyArray<readonly [string, Step]> = [
   ['runNow', runNow],
   ['adoptManualRuns', adoptManualRuns],
   ['releaseRecorded', releaseRecorded],
+  ['readFailedPods', readFailedPods],
+  ['decideSlots', decideSlots],
 ];
 
 /** AFTER_STATUS: the steps that only the status write made safe. */
 export const AFTER_STATUS: ReadonlyArray<readonly [string, Step]> = [
   ['releaseCounted', releaseCounted],
+  ['followPause', followPause],
   ['callbacks', callbacks],
 ];
 
@@ -64,7 +80,7 @@ export async function reconcile(observed: Observed, deps: ReconcileDeps): Promis
 
 // 1. applyCronJob ---------------------------------------------------------------------------------
 export async function applyCronJob(pass: Pass): Promise<StepResult> {
-  const { validation, deps } = pass;
+  const { validation } = pass;
   const { metadata } = pass.observed.schedule;
   const observed = pass.observed.cronJob;
   // An invalid spec leaves the CronJob as it is: it keeps running its last valid spec and its Jobs still count.
@@ -75,9 +91,19 @@ export async function applyCronJob(pass: Pass): Promise<StepResult> {
     pass.cronJobProblem = failure(ErrorCode.CronJobNotOwned, { namespace: metadata.namespace, name: metadata.name });
     return stop('CronJob not owned');
   }
-  const desired = desiredCronJob(metadata, validation.spec, validation.effectiveSchedule);
+  await apply(pass, pass.observed.schedule.status?.pause !== undefined);
+  return proceed;
+}
+
+/** apply server-side applies the desired CronJob when it differs from pass.cronJob (a rejected one is recorded). */
+async function apply(pass: Pass, paused: boolean): Promise<void> {
+  const { validation, deps } = pass;
+  if (!validation.ok) return;
+  const { metadata } = pass.observed.schedule;
+  const observed = pass.cronJob;
+  const desired = desiredCronJob(metadata, validation.spec, validation.effectiveSchedule, paused);
   const appliedGeneration = observed?.metadata.uid ? deps.appliedGenerations.get(observed.metadata.uid) : undefined;
-  if (!cronJobNeedsApply(desired, observed, appliedGeneration)) return proceed;
+  if (!cronJobNeedsApply(desired, observed, appliedGeneration)) return;
   const call = calls.applyCronJob(metadata.namespace, metadata.name);
   let applied: CronJob;
   try {
@@ -87,13 +113,12 @@ export async function applyCronJob(pass: Pass): Promise<StepResult> {
     // The API server refused the CronJob (most often a broken spec.jobTemplate): terminal until the spec changes.
     if (problem.code !== ErrorCode.CronJobRejected) throw new FailedPass(problem, { cause: err });
     pass.cronJobProblem = problem;
-    return proceed;
+    return;
   }
   pass.writes++;
   pass.cronJob = applied;
   if (applied.metadata.uid && applied.metadata.generation !== undefined) deps.appliedGenerations.set(applied.metadata.uid, applied.metadata.generation);
-  pass.log.info({ cronJob: desired.metadata.name, created: !observed }, observed ? 'CronJob updated' : 'CronJob created');
-  return proceed;
+  pass.log.info({ cronJob: desired.metadata.name, created: !observed, suspend: desired.spec.suspend }, observed ? 'CronJob updated' : 'CronJob created');
 }
 
 function ownedBy(cronJob: CronJob, uid: string): boolean {
@@ -177,7 +202,50 @@ export async function releaseRecorded(pass: Pass): Promise<StepResult> {
   return proceed;
 }
 
-// 6. releaseCounted -------------------------------------------------------------------------------
+// 6. readFailedPods -------------------------------------------------------------------------------
+/**
+ * readFailedPods lists, once, the pods of each Job this pass counts as Failed, for the failed container's exit
+ * code, reason and termination message (src/schedule/failures.ts). Jobs that succeeded are never read. Without
+ * `list pods` (403) the run is recorded with the Job's own reason only, and the gap is logged once.
+ */
+export async function readFailedPods(pass: Pass): Promise<StepResult> {
+  const { namespace } = pass.observed.schedule.metadata;
+  const failed: Run[] = [];
+  for (const run of pass.ledger.counted) {
+    if (run.result !== 'Failed') continue;
+    const job = pass.jobs.find((j) => j.metadata.uid === run.jobUID);
+    const selector = job && podSelector(job);
+    if (!job || !selector) {
+      failed.push(run);
+      continue;
+    }
+    let pods: Awaited<ReturnType<KubeClient['listPods']>> = [];
+    try {
+      pods = await pass.deps.kube.listPods(namespace, selector);
+    } catch (err) {
+      const problem = classify(err, calls.listPods(namespace, job.metadata.name));
+      if (problem.code !== ErrorCode.PermissionDenied) throw new FailedPass(problem, { cause: err });
+      if (pass.deps.firstTime?.(`pods/${namespace}`) ?? true) pass.log.warn({ err: problem.message }, 'failed runs are recorded without exit code and reason');
+    }
+    failed.push(withFailure(run, failureDetails(job, pods)));
+  }
+  pass.failedRuns = failed;
+  return proceed;
+}
+
+// 7. decideSlots ----------------------------------------------------------------------------------
+// The Jobs are the Schedule's own from the synced cache (confirmJobs), plus a run-now Job this pass created; the
+// spec in force is the CronJob as applied, paused as the persisted status says (the CronJob follows status.pause).
+export async function decideSlots(pass: Pass): Promise<StepResult> {
+  const { schedule } = pass.observed;
+  const now = pass.deps.now();
+  const creationTime = schedule.metadata.creationTimestamp ?? now.toISOString();
+  const prev = startSlotState(schedule.status, creationTime, now);
+  pass.slots = decideSlotOutcomes(prev, { jobs: pass.jobs, creationTime, inForce: segmentOf(pass.cronJob, schedule.status?.pause !== undefined) }, now);
+  return proceed;
+}
+
+// 8. releaseCounted -------------------------------------------------------------------------------
 // Runs only after the summary's status write succeeded: the Jobs it releases are recorded there (R5).
 export async function releaseCounted(pass: Pass): Promise<StepResult> {
   const counting = countedNow(pass);
@@ -202,7 +270,16 @@ export async function releaseForgottenSchedule(labelledJobs: Job[], kube: KubeCl
   return releaseFinalizers(strayJobsToRelease(labelledJobs, [], false), kube);
 }
 
-// 7. callbacks ------------------------------------------------------------------------------------
+// 9. followPause ----------------------------------------------------------------------------------
+// The summary wrote a pause or a resume: the CronJob follows now (see "Pause ordering" above).
+export async function followPause(pass: Pass): Promise<StepResult> {
+  const paused = pass.status.pause !== undefined;
+  if (paused === (pass.observed.schedule.status?.pause !== undefined) || !pass.cronJob || pass.cronJobProblem) return proceed;
+  await apply(pass, paused);
+  return proceed;
+}
+
+// 10. callbacks --------------------------------------------------------------------------------------
 export async function callbacks(pass: Pass): Promise<StepResult> {
   const { notifier } = pass.deps;
   if (!notifier) return proceed;
@@ -216,6 +293,14 @@ export async function callbacks(pass: Pass): Promise<StepResult> {
 // requeue -----------------------------------------------------------------------------------------
 function requeue(pass: Pass): { requeueAfterMs?: number } {
   const outstanding = (pass.deps.notifier?.report(pass.key).busy ?? false) || (pass.status.notify?.pending?.length ?? 0) > 0;
-  const ms = requeueAfterPass(pass.deps.requeue, { asked: pass.asked, nextRunTime: pass.status.nextRunTime, callbacksOutstanding: outstanding, now: pass.deps.now() });
+  const ms = requeueAfterPass(pass.deps.requeue, {
+    asked: pass.asked,
+    nextRunTime: pass.status.nextRunTime,
+    callbacksOutstanding: outstanding,
+    now: pass.deps.now(),
+    slotDecisionAt: pass.slots?.nextDecisionAt,
+    moreSlots: pass.slots?.more === true,
+    overdueAt: pass.overdueAt,
+  });
   return ms === undefined ? {} : { requeueAfterMs: ms };
 }

@@ -51,6 +51,8 @@ export class ScheduleController {
    */
   private readonly written = new Map<string, { over: string | undefined; schedule: Schedule }>();
   private readonly runMetrics: RunMetrics;
+  /** warned: what this process has logged once (e.g. no RBAC to read the pods of failed runs, per namespace). */
+  private readonly warned = new Set<string>();
   private readonly requeue: RequeuePolicy;
   readonly notifier: Notifier;
 
@@ -113,6 +115,7 @@ export class ScheduleController {
         notifier: this.notifier,
         runMetrics: this.runMetrics,
         statusWritten: (written) => this.written.set(key, { over: schedule.metadata.resourceVersion, schedule: written }),
+        firstTime: (what) => !this.warned.has(what) && this.warned.add(what) !== undefined,
       },
     );
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};

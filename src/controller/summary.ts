@@ -1,14 +1,18 @@
 // The status summary: the only status writer, run at the end of every pass (src/controller/reconcile.ts), also
-// when a step failed. It also emits the Events of transitions and of handled run requests.
+// when a step failed. It also emits the Events of transitions and of handled run requests, and (announce.ts) the
+// Events and metrics of the slots, pause and Overdue it wrote - all only after the write succeeded.
 import { CONDITION_READY, findCondition, Reason } from '../api/conditions.js';
-import type { RunRequest, ScheduleStatus } from '../api/schedule.js';
+import type { Run, RunRequest, ScheduleStatus } from '../api/schedule.js';
 import { RUN_REFUSED, type FailedPass } from '../errors.js';
 import { calls, classify } from '../kube/classify.js';
 import type { EventRecord } from '../types/kube.js';
 import type { Notifier } from '../notify/notifier.js';
 import { nextNotifyStatus } from '../notify/pending.js';
-import { applyLedger, forget } from '../schedule/ledger.js';
-import { computeStatus, statusAfterFailedPass } from '../schedule/status.js';
+import { accountedStatus, retentionOf, type Accounted } from '../schedule/accounting.js';
+import { applySlotDecisions } from '../schedule/history.js';
+import { runKey } from '../schedule/jobs.js';
+import { statusAfterFailedPass } from '../schedule/status.js';
+import { announce } from './announce.js';
 import { asFailedPass, attempt, type Pass } from './pass.js';
 
 /**
@@ -24,14 +28,20 @@ export async function summarize(pass: Pass, failed: FailedPass | undefined): Pro
   const { namespace, name } = schedule.metadata;
   const report = deps.notifier?.report(pass.key) ?? { delivered: [], lastError: undefined, busy: false };
   let status: ScheduleStatus;
+  let accounted: Accounted | undefined;
+  deps.runMetrics?.seen(namespace, name);
   try {
     if (failed) throw failed;
-    status = await goodStatus(pass, report);
+    accounted = goodStatus(pass, report);
+    status = await pruneCounted(pass, accounted.status);
   } catch (err) {
+    accounted = undefined;
     failed = asFailedPass(err, pass);
     status = statusAfterFailedPass(schedule, failed.failure, deps.now());
   }
   pass.status = status;
+  pass.overdueAt = accounted?.overdue?.overdueAt;
+  pass.slotsWritten = accounted !== undefined && pass.slots !== undefined && status.slots === pass.slots.state;
   if (sameJson(status, schedule.status ?? {})) return failed;
   try {
     // Guarded by resourceVersion: a 409 throws, nothing was counted, the retry recomputes from fresh status.
@@ -44,37 +54,59 @@ export async function summarize(pass: Pass, failed: FailedPass | undefined): Pro
   }
   pass.writes++;
   pass.log.debug({ observedGeneration: status.observedGeneration, counted: failed ? 0 : pass.ledger.counted.length }, 'status updated');
-  if (!failed && pass.ledger.counted.length) deps.runMetrics?.counted(namespace, name, pass.ledger.counted);
+  if (!failed && pass.ledger.counted.length) deps.runMetrics?.counted(namespace, name, countedRuns(pass));
   if (!failed && report.delivered.length) deps.notifier?.forget(pass.key, report.delivered.map((d) => d.uid));
   pass.writes += await recordTransition(pass, status);
   if (!failed && pass.runRequest) pass.writes += await recordRunRequest(pass, pass.runRequest);
+  if (accounted) pass.writes += await announce(pass, accounted, status, tryRecordEvent);
   return failed;
 }
 
+/** countedRuns: the runs this pass counts, the failed ones with their failure details (readFailedPods). */
+function countedRuns(pass: Pass): Run[] {
+  const details = new Map(pass.failedRuns.map((r) => [runKey(r), r]));
+  return pass.ledger.counted.map((r) => details.get(runKey(r)) ?? r);
+}
+
 /**
- * goodStatus: the status rebuilt from the observation and what the steps learned, with this pass's counts. When it
- * differs from the persisted one, ledger rule R6 drops recorded Jobs the API server (not the cache) says are gone.
+ * goodStatus: the status rebuilt from the observation and what the steps learned (src/schedule/accounting.ts), with
+ * this pass's counts, the run request and callbacks, and the slot decisions. The slot decisions are left out when
+ * they alone would cause a write that is not worth one (only Suspended slots decided: a later pass decides them again).
  */
-async function goodStatus(pass: Pass, report: ReturnType<Notifier['report']>): Promise<ScheduleStatus> {
+function goodStatus(pass: Pass, report: ReturnType<Notifier['report']>): Accounted {
   const { schedule } = pass.observed;
   const { validation, ledger } = pass;
-  const { namespace } = schedule.metadata;
-  const computed = computeStatus({ schedule, validation, cronJob: pass.cronJob, jobs: pass.jobs, now: pass.deps.now(), applyError: pass.cronJobProblem });
-  const status = applyLedger(computed, ledger.next);
+  const now = pass.deps.now();
+  const accounted = accountedStatus({ schedule, validation, cronJob: pass.cronJob, jobs: pass.jobs, now, applyError: pass.cronJobProblem, ledger: ledger.next, failedRuns: pass.failedRuns });
+  const status = accounted.status;
   if (pass.runRequest) {
     status.lastHandledRunRequest = pass.runRequest.token;
     status.lastRunRequest = pass.runRequest;
   }
-  const notify = validation.ok ? nextNotifyStatus(schedule.status?.notify, validation.spec.notify, ledger.counted, report) : schedule.status?.notify;
+  const notify = validation.ok ? nextNotifyStatus(schedule.status?.notify, validation.spec.notify, countedRuns(pass), report) : schedule.status?.notify;
   if (notify && Object.keys(notify).length) status.notify = notify;
   else delete status.notify;
+  const slots = pass.slots;
+  if (!slots || (!slots.changed && sameJson(status, schedule.status ?? {}))) return accounted;
+  return { ...accounted, status: applySlotDecisions(status, slots, retentionOf({ validation, schedule }), now) };
+}
+
+/** pruneCounted: when the status is written anyway, ledger rule R6 drops recorded Jobs the API server (not the cache) says are gone. */
+async function pruneCounted(pass: Pass, status: ScheduleStatus): Promise<ScheduleStatus> {
+  const { schedule } = pass.observed;
+  const { namespace } = schedule.metadata;
   if (sameJson(status, schedule.status ?? {})) return status; // no write, so nothing is pruned (R6)
   const gone = new Set<string>();
-  for (const c of ledger.forgetIfGone) {
+  for (const c of pass.ledger.forgetIfGone) {
     const job = await attempt(calls.getJob(namespace, c.name), () => pass.deps.kube.getJob(namespace, c.name));
     if (!job || job.metadata.uid !== c.uid) gone.add(c.uid);
   }
-  return gone.size ? applyLedger(status, forget(ledger.next, gone)) : status;
+  if (!gone.size) return status;
+  const out: ScheduleStatus = { ...status }; // only countedJobs changes: the counts (with this pass's slots) stay
+  const kept = (status.countedJobs ?? []).filter((c) => !gone.has(c.uid));
+  if (kept.length) out.countedJobs = kept;
+  else delete out.countedJobs;
+  return out;
 }
 
 async function recordRunRequest(pass: Pass, request: RunRequest): Promise<number> {
@@ -93,7 +125,7 @@ async function recordTransition(pass: Pass, status: ScheduleStatus): Promise<num
 }
 
 /** tryRecordEvent creates an Event; Events are for people, so a failure is logged, not retried. Returns the writes made. */
-async function tryRecordEvent(pass: Pass, event: EventRecord): Promise<number> {
+export async function tryRecordEvent(pass: Pass, event: EventRecord): Promise<number> {
   const { metadata } = pass.observed.schedule;
   try {
     await pass.deps.kube.recordEvent(metadata, event);

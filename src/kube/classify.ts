@@ -15,6 +15,7 @@ export const calls = {
   addJobFinalizer: (namespace: string, name: string): ApiCall => ({ what: `add the ledger finalizer to Job ${ref(namespace, name)}`, verb: 'patch', resource: 'jobs', group: 'batch', namespace }),
   removeJobFinalizer: (namespace: string, name: string): ApiCall => ({ what: `remove the ledger finalizer from Job ${ref(namespace, name)}`, verb: 'patch', resource: 'jobs', group: 'batch', namespace }),
   updateScheduleStatus: (namespace: string, name: string): ApiCall => ({ what: `write the status of Schedule ${ref(namespace, name)}`, verb: 'update', resource: 'schedules/status', group: GROUP, namespace }),
+  listPods: (namespace: string, job: string): ApiCall => ({ what: `list the pods of failed Job ${ref(namespace, job)}`, verb: 'list', resource: 'pods', group: '', namespace }),
   recordEvent: (namespace: string, name: string): ApiCall => ({ what: `record an Event about Schedule ${ref(namespace, name)}`, verb: 'create', resource: 'events', group: '', namespace }),
 } as const;
 

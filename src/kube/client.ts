@@ -4,7 +4,7 @@ import { realClock, type Clock } from '../clock.js';
 import { API_VERSION, GROUP, MANAGER, PLURAL, VERSION, type Schedule, type ScheduleStatus } from '../api/schedule.js';
 import { toRfc3339 } from '../schedule/jobs.js';
 import { ApiError, isNotFound, type Rest } from './rest.js';
-import type { CronJob, EventRecord, Job } from '../types/kube.js';
+import type { CronJob, EventRecord, Job, Pod } from '../types/kube.js';
 
 export interface ObjectRef {
   namespace: string;
@@ -36,6 +36,8 @@ export interface KubeClient {
   addActiveJobs(cronJob: CronJob, jobs: Job[]): Promise<boolean>;
   /** getSecretValue reads one key of a Secret, decoded; undefined when the Secret or the key is missing. */
   getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined>;
+  /** listPods lists the pods matching a label selector in a namespace, from the API server (read only for failed runs). */
+  listPods(namespace: string, labelSelector: string): Promise<Pod[]>;
 }
 
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
@@ -151,6 +153,11 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
         if (isNotFound(err)) return undefined;
         throw err;
       }
+    },
+
+    async listPods(namespace, labelSelector) {
+      const list = await rest.request<{ items?: Pod[] }>('GET', `/api/v1/namespaces/${namespace}/pods`, { query: { labelSelector } });
+      return list.items ?? [];
     },
   };
 }

@@ -20,5 +20,6 @@ export function countWrites(inner: KubeClient, counter: Counter<'verb' | 'resour
     addActiveJobs: counted('patch', 'cronjobs/status', inner.addActiveJobs.bind(inner)),
     getJob: inner.getJob.bind(inner),
     getSecretValue: inner.getSecretValue.bind(inner),
+    listPods: inner.listPods.bind(inner),
   };
 }

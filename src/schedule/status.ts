@@ -58,11 +58,11 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
   setOrDelete(status, 'recentRuns', recent.length ? recent : undefined);
   setOrDelete(status, 'lastRun', recent.find(isJobRun) ?? prev.lastRun);
 
-  status.conditions = setConditions(prev.conditions, conditions(validation, cronJob, applyError, upcoming[0]), generation, nowText);
+  status.conditions = setConditions(prev.conditions, conditions(validation, cronJob, applyError, upcoming[0], paused === true), generation, nowText);
   return status;
 }
 
-function conditions(validation: ValidationResult, cronJob: CronJob | undefined, applyError: StatusInputs['applyError'], next: string | undefined): ConditionInput[] {
+function conditions(validation: ValidationResult, cronJob: CronJob | undefined, applyError: StatusInputs['applyError'], next: string | undefined, paused: boolean): ConditionInput[] {
   if (!validation.ok) {
     const problems = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     return problemConditions(failure(ErrorCode.InvalidSpec, { problems, keepsCronJob: cronJob !== undefined }));
@@ -75,7 +75,11 @@ function conditions(validation: ValidationResult, cronJob: CronJob | undefined, 
       type: CONDITION_READY,
       status: 'True',
       reason: Reason.Reconciled,
-      message: suspended ? `${where}; suspended, no runs start until spec.suspend is false` : `${where}; next run at ${next ?? 'never'}`,
+      message: suspended
+        ? `${where}; suspended, no runs start until spec.suspend is false`
+        : paused
+          ? `${where}; paused after consecutive failures, no runs start until resumed (see the Suspended condition)`
+          : `${where}; next run at ${next ?? 'never'}`,
     },
     suspended
       ? { type: CONDITION_SUSPENDED, status: 'True', reason: Reason.Suspended, message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish' }

@@ -86,3 +86,23 @@ export interface EventRecord {
   message: string;
   action: string;
 }
+
+/** Pod: the parts of a core/v1 Pod the operator reads (a failed run's container: src/schedule/failures.ts). */
+export interface Pod {
+  apiVersion?: 'v1';
+  kind?: 'Pod';
+  metadata: Meta;
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    containerStatuses?: PodContainerStatus[];
+    initContainerStatuses?: PodContainerStatus[];
+  };
+}
+
+export interface PodContainerStatus {
+  name: string;
+  state?: { terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string } };
+  lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string } };
+}

@@ -3,7 +3,7 @@
 import type { Schedule, ScheduleStatus } from '../../src/api/schedule.js';
 import type { KubeClient, ObjectRef } from '../../src/kube/client.js';
 import { ApiError } from '../../src/kube/rest.js';
-import type { CronJob, EventRecord, Job } from '../../src/types/kube.js';
+import type { CronJob, EventRecord, Job, Pod } from '../../src/types/kube.js';
 
 export type Write =
   | { verb: 'apply'; kind: 'CronJob'; name: string; body: CronJob }
@@ -17,8 +17,12 @@ export type Write =
 export class FakeKube implements KubeClient {
   writes: Write[] = [];
   cronJobs = new Map<string, CronJob>();
-  /** failNext makes the next call of a verb (or of getJob, a read) fail with this error. */
-  failNext: Partial<Record<Write['verb'] | 'getJob', Error>> = {};
+  /** failNext makes the next call of a verb (or of getJob or listPods, reads) fail with this error. */
+  failNext: Partial<Record<Write['verb'] | 'getJob' | 'listPods', Error>> = {};
+  /** pods holds pods by namespace; listPods matches "key=value" selectors against their labels. */
+  pods = new Map<string, Pod[]>();
+  /** podLists records every listPods call as "namespace selector". */
+  podLists: string[] = [];
   /** jobs is the API server's truth about Jobs (getJob reads it; createJob and finalizer patches change it). */
   jobs = new Map<string, Job>();
   /** secrets holds Secret values by "namespace/name/key". */
@@ -115,6 +119,13 @@ export class FakeKube implements KubeClient {
     return v === undefined ? undefined : Buffer.from(v);
   }
 
+  async listPods(namespace: string, labelSelector: string): Promise<Pod[]> {
+    this.maybeFail('listPods');
+    this.podLists.push(`${namespace} ${labelSelector}`);
+    const [k, v] = labelSelector.split('=');
+    return structuredClone((this.pods.get(namespace) ?? []).filter((p) => p.metadata.labels?.[k!] === v));
+  }
+
   verbs(): string[] {
     return this.writes.map((w) => `${w.verb} ${w.kind}/${w.name}`);
   }
@@ -123,7 +134,7 @@ export class FakeKube implements KubeClient {
     this.writes = [];
   }
 
-  private maybeFail(verb: Write['verb'] | 'getJob'): void {
+  private maybeFail(verb: Write['verb'] | 'getJob' | 'listPods'): void {
     const err = this.failNext[verb];
     if (err) {
       delete this.failNext[verb];

@@ -107,6 +107,11 @@ No wildcards, no delete: owned CronJobs are removed by the garbage collector thr
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+# Pods: read only, and only those of a Job that failed (listed once, when its run is counted), so a failed run
+# shows the container's exit code, reason (Error, OOMKilled, ...) and termination message in status.lastRun.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
 {{- if .Values.callbacks.readSecrets }}
 # Secrets: get only (no list/watch), for the HMAC key named by spec.notify.secretRef.
 - apiGroups: [""]

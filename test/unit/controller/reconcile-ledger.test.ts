@@ -80,7 +80,7 @@ beforeEach(() => {
 describe('the ledger in reconcile', () => {
   it('starts a new Schedule with zero counters', async () => {
     const { schedule: s } = await settled(schedule());
-    expect(s.status?.runs).toEqual({ total: 0, succeeded: 0, failed: 0, manual: 0 });
+    expect(s.status?.runs).toEqual({ total: 0, succeeded: 0, failed: 0, manual: 0, missed: 0, skipped: 0 });
     expect(s.status?.consecutiveFailures).toBe(0);
   });
 
@@ -97,7 +97,7 @@ describe('the ledger in reconcile', () => {
     await reconcile({ schedule: s, cronJob, jobs: [done] }, deps);
     expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly']);
     const status = lastStatus()!;
-    expect(status.runs).toEqual({ total: 1, succeeded: 0, failed: 1, manual: 0 });
+    expect(status.runs).toEqual({ total: 1, succeeded: 0, failed: 1, manual: 0, missed: 0, skipped: 0 });
     expect(status.consecutiveFailures).toBe(1);
     expect(status.countedJobs).toEqual([{ name: 'nightly-1', uid: 'uid-job-1' }]);
     expect(status.lastRun).toMatchObject({ jobName: 'nightly-1', result: 'Failed' });
@@ -251,7 +251,7 @@ describe('run now in reconcile', () => {
   it('counts a finished run-now Job as manual', async () => {
     const { schedule: s, cronJob } = await settled(schedule());
     await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', manual: true })] }, deps);
-    expect(lastStatus()?.runs).toEqual({ total: 1, succeeded: 1, failed: 0, manual: 1 });
+    expect(lastStatus()?.runs).toEqual({ total: 1, succeeded: 1, failed: 0, manual: 1, missed: 0, skipped: 0 });
     expect(await metricValue('schedule_operator_runs_total', { trigger: 'Manual', result: 'Succeeded' })).toBe(1);
   });
 });
