@@ -78,7 +78,7 @@ export interface MessageArgs {
   StatusRejected: { call: ApiCall; detail: string };
   InternalError: { call: ApiCall | undefined; detail: string };
   RunActive: { token: string; active: string[] };
-  InvalidToken: { problem: string };
+  InvalidToken: { request: 'run' | 'resume'; problem: string };
 }
 
 interface Entry<C extends ErrorCode> {
@@ -132,7 +132,7 @@ const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
   },
   InvalidToken: {
     retry: 'terminal',
-    message: ({ problem }) => `run request refused: ${problem}`,
+    message: ({ request, problem }) => `${request} request refused: ${problem}`,
   },
 };
 

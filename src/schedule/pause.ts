@@ -11,9 +11,13 @@
 //      (reason PausedAfterFailures, the failed Jobs named)
 //   P5 paused stays paused until resumed (a successful run-now while paused does not resume: resuming is explicit);
 //      removing spec.pauseAfterConsecutiveFailures resumes.
+//   P6 a resume token that is not a token (over 253 characters, control characters; the webhook refuses it
+//      first, this is the bypass path) resumes nothing: recorded under a fingerprint, with a Warning Event
 import { ANNOTATION_RESUME_REQUESTED_AT, type Pause, type Run, type Schedule, type ScheduleStatus } from '../api/schedule.js';
 import { CONDITION_SUSPENDED, Reason, type ConditionInput } from '../api/conditions.js';
+import { ErrorCode, failure } from '../errors.js';
 import { toRfc3339 } from './jobs.js';
+import { handledTokenKey, pendingToken, requestTokenProblem } from './tokens.js';
 
 export const REASON_PAUSED_AFTER_FAILURES = 'PausedAfterFailures';
 export const REASON_RESUMED = 'Resumed';
@@ -37,9 +41,7 @@ export interface PauseDecision {
 
 /** resumeRequestToken is the pending resume token, if there is one not yet handled (P1). */
 export function resumeRequestToken(schedule: Schedule): string | undefined {
-  const token = schedule.metadata.annotations?.[ANNOTATION_RESUME_REQUESTED_AT];
-  if (!token || token === schedule.status?.lastHandledResumeRequest) return undefined;
-  return token;
+  return pendingToken(ANNOTATION_RESUME_REQUESTED_AT, schedule.metadata.annotations?.[ANNOTATION_RESUME_REQUESTED_AT], schedule.status?.lastHandledResumeRequest);
 }
 
 /** failuresTowardsPause: consecutive failures since the later of the last success and the last resume. */
@@ -59,7 +61,12 @@ export function decidePause({ schedule, pauseAfter, status, now }: PauseInputs):
   let event: PauseDecision['event'];
 
   const token = resumeRequestToken(schedule);
-  if (token !== undefined) {
+  const problem = token !== undefined ? requestTokenProblem(ANNOTATION_RESUME_REQUESTED_AT, token) : undefined;
+  if (token !== undefined && problem !== undefined) {
+    lastHandledResumeRequest = handledTokenKey(ANNOTATION_RESUME_REQUESTED_AT, token); // P6
+    const refusal = failure(ErrorCode.InvalidToken, { request: 'resume', problem });
+    event = { type: 'Warning', reason: refusal.reason, message: refusal.message };
+  } else if (token !== undefined) {
     lastHandledResumeRequest = token; // P2, P3
     if (pause) {
       pause = undefined;

@@ -13,7 +13,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ANNOTATION_RESUME_REQUESTED_AT, ANNOTATION_RUN_REQUESTED_AT, GROUP, KIND } from '../api/schedule.js';
 import { desiredCronJob } from '../schedule/desired.js';
-import { requestTokenProblem } from '../schedule/run-now.js';
+import { requestTokenProblem } from '../schedule/tokens.js';
 import { validateSpec } from '../schedule/validate.js';
 import type { CronJob } from '../types/kube.js';
 

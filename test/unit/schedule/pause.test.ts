@@ -1,4 +1,4 @@
-// Pause after failures (src/schedule/pause.ts): rules P1-P5, the Suspended condition and the desired CronJob.
+// Pause after failures (src/schedule/pause.ts): rules P1-P6, the Suspended condition and the desired CronJob.
 import { describe, expect, it } from 'vitest';
 import type { Run, Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cronJobSuspend, desiredCronJob } from '../../../src/schedule/desired.js';
@@ -56,6 +56,21 @@ describe('pause after consecutive failures', () => {
     expect(twoMore.d.pause).toBeDefined();
     expect(pass(twoMore.status, 2, 'fix-1').d.pause).toBeDefined();
     expect(pass(twoMore.status, 2, 'fix-2').d.pause).toBeUndefined();
+  });
+
+  it('P6 a resume token that is not a token resumes nothing: recorded as a fingerprint, one Warning event, not judged again', () => {
+    const paused = pass({ consecutiveFailures: 2, recentFailures: [failure(2), failure(1)] }, 2).status;
+    for (const bad of ['x'.repeat(10 * 1024), 'fix\nnow']) {
+      const refused = pass(paused, 2, bad);
+      expect(refused.d.pause).toEqual(paused.pause);
+      expect(refused.d.lastHandledResumeRequest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(refused.d.event).toMatchObject({ type: 'Warning', reason: 'InvalidToken' });
+      expect(refused.d.event!.message).toMatch(/^resume request refused: metadata\.annotations\["schedule-operator\.io\/resume-requested-at"\]: .*schedule-operator resume <name>/);
+      expect(refused.d.event!.message).not.toContain(bad);
+      const again = pass(refused.status, 2, bad);
+      expect(again.d.event).toBeUndefined();
+      expect(again.d.lastHandledResumeRequest).toBe(refused.d.lastHandledResumeRequest);
+    }
   });
 
   it('after a resume, a success starts the count afresh', () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
-import { decideRunNow, handledTokenKey, manualJobName, manualRunsToAdopt, MAX_TOKEN_LENGTH, pendingToken, requestTokenProblem, runRequestStatus, runRequestToken } from '../../../src/schedule/run-now.js';
+import { decideRunNow, manualJobName, manualRunsToAdopt, runRequestStatus, runRequestToken } from '../../../src/schedule/run-now.js';
+import { handledTokenKey, MAX_TOKEN_LENGTH, pendingToken, requestTokenProblem } from '../../../src/schedule/tokens.js';
 
 const cronJob: CronJob = {
   apiVersion: 'batch/v1',
