@@ -8,11 +8,10 @@ import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile
 import { FailedPass } from '../../../src/errors.js';
 import { calls, classify } from '../../../src/kube/classify.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
-import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
+import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
-const NS = 'team-a';
 const TOKEN = 'run-1';
 
 let kube: FakeKube;
@@ -33,27 +32,7 @@ function schedule(extra: { generation?: number; annotations?: Record<string, str
   };
 }
 
-function job(n: number, opts: { result?: 'Succeeded'; finalizer?: boolean; deleting?: boolean } = {}): Job {
-  const t = `2026-03-02T10:00:0${n}Z`;
-  const j: Job = {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: `nightly-${n}`,
-      namespace: NS,
-      uid: `uid-job-${n}`,
-      labels: { 'schedule-operator.io/schedule': 'nightly' },
-      ...(opts.finalizer === false ? {} : { finalizers: [FINALIZER_LEDGER] }),
-      ...(opts.deleting ? { deletionTimestamp: t } : {}),
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cronjob-nightly', controller: true }],
-    },
-    status: opts.result
-      ? { startTime: '2026-03-02T10:00:00Z', completionTime: t, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: t }] }
-      : { startTime: '2026-03-02T10:00:00Z', active: 1 },
-  };
-  kube.jobs.set(`${NS}/${j.metadata.name}`, structuredClone(j));
-  return j;
-}
+const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 const lastStatus = () => [...kube.writes].reverse().find((w) => w.verb === 'updateStatus')?.body as ScheduleStatus | undefined;
 const condition = (status: ScheduleStatus | undefined, type: string): Condition | undefined => status?.conditions?.find((c) => c.type === type);

@@ -15,11 +15,10 @@ import { FailedPass } from '../../../src/errors.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { Notifier } from '../../../src/notify/notifier.js';
-import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
+import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
-const NS = 'team-a';
 
 let kube: FakeKube;
 let deps: ReconcileDeps;
@@ -47,27 +46,7 @@ const cronJob = (uid = 'uid-cronjob-nightly', owner = 'uid-sched-1'): CronJob =>
   status: {},
 });
 
-function job(n: number, opts: { result?: 'Succeeded'; finalizer?: boolean; deleting?: boolean; manual?: boolean } = {}): Job {
-  const t = `2026-03-02T10:00:0${n}Z`;
-  const j: Job = {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: `nightly-${n}`,
-      namespace: NS,
-      uid: `uid-job-${n}`,
-      labels: { 'schedule-operator.io/schedule': 'nightly', ...(opts.manual ? { 'schedule-operator.io/trigger': 'Manual' } : {}) },
-      ...(opts.finalizer === false ? {} : { finalizers: [FINALIZER_LEDGER] }),
-      ...(opts.deleting ? { deletionTimestamp: t } : {}),
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cronjob-nightly', controller: true }],
-    },
-    status: opts.result
-      ? { startTime: '2026-03-02T10:00:00Z', completionTime: t, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: t }] }
-      : { startTime: '2026-03-02T10:00:00Z', active: 1 },
-  };
-  kube.jobs.set(`${NS}/${j.metadata.name}`, structuredClone(j));
-  return j;
-}
+const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 const passOf = (observed: Partial<Observed> = {}): Pass => beginPass({ schedule: schedule(), cronJob: undefined, jobs: [], ...observed }, deps);
 

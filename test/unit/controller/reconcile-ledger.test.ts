@@ -10,9 +10,9 @@ import { runMetrics } from '../../../src/metrics-runs.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { manualJobName } from '../../../src/schedule/run-now.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
+import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
-const NS = 'team-a';
 
 let kube: FakeKube;
 let deps: ReconcileDeps;
@@ -44,27 +44,7 @@ function lastStatus(): ScheduleStatus | undefined {
   return [...kube.writes].reverse().find((w) => w.verb === 'updateStatus')?.body as ScheduleStatus | undefined;
 }
 
-function job(n: number, opts: { result?: 'Succeeded' | 'Failed'; finalizer?: boolean; deleting?: boolean; manual?: boolean } = {}): Job {
-  const t = `2026-03-02T10:00:0${n}Z`;
-  const j: Job = {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: `nightly-${n}`,
-      namespace: NS,
-      uid: `uid-job-${n}`,
-      labels: { 'schedule-operator.io/schedule': 'nightly', ...(opts.manual ? { 'schedule-operator.io/trigger': 'Manual' } : {}) },
-      ...(opts.finalizer === false ? {} : { finalizers: [FINALIZER_LEDGER] }),
-      ...(opts.deleting ? { deletionTimestamp: t } : {}),
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cronjob-nightly', controller: true }],
-    },
-    status: opts.result
-      ? { startTime: '2026-03-02T10:00:00Z', completionTime: t, conditions: [{ type: opts.result === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: t }] }
-      : { startTime: '2026-03-02T10:00:00Z', active: 1 },
-  };
-  kube.jobs.set(`${NS}/${j.metadata.name}`, structuredClone(j)); // the API server has it
-  return j;
-}
+const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
   const m = await registry.getSingleMetric(name)!.get();
