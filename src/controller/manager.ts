@@ -3,7 +3,7 @@
 // standby replica keeps warm caches; workers and the periodic resync start only when this process leads.
 import type { Logger } from 'pino';
 import { GROUP, LABEL_SCHEDULE, PLURAL, VERSION, type Schedule } from '../api/schedule.js';
-import { Informer, MultiCache, type InformerHandlers } from '../kube/informer.js';
+import { Informer, MultiCache, observeStatusWrites, type InformerHandlers } from '../kube/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import { ApiError, isNotFound } from '../kube/rest.js';
 import type { CronJob, Job } from '../kube/types.js';
@@ -114,7 +114,7 @@ export class Manager {
       schedules: this.schedules,
       cronJobs: this.cronJobs,
       jobs: this.jobs,
-      kube: opts.kube,
+      kube: observeStatusWrites(opts.kube, this.schedules),
       metrics: opts.metrics,
       log: opts.log,
       now: opts.now,

@@ -6,6 +6,8 @@
 //   - stop(): nothing restarts afterwards, even if a retry timer or a watch callback was pending.
 import type { Logger } from 'pino';
 import { backoffDelay, realTimers, type Timers } from '../controller/queue.js';
+import type { Schedule } from '../api/schedule.js';
+import type { KubeClient } from './client.js';
 import { ApiError } from './rest.js';
 import type { KObject, ListWatch, WatchHandle } from './watch.js';
 
@@ -32,6 +34,11 @@ export interface InformerOptions<T> {
 export const isGone = (err: unknown): boolean => err instanceof ApiError && (err.statusCode === 410 || err.reason === 'Expired' || err.reason === 'Gone');
 
 const namespaceOf = (o: KObject) => o.metadata.namespace ?? '';
+
+/** newer: resourceVersions are opaque, but etcd's are integers; anything else is never called newer. */
+function newer(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) > BigInt(b);
+}
 
 export class Informer<T extends KObject> {
   /** store: namespace -> name -> object, so a reconcile reads one namespace, not the whole cache. */
@@ -75,6 +82,19 @@ export class Informer<T extends KObject> {
   list(namespace?: string): T[] {
     if (namespace !== undefined) return [...(this.store.get(namespace)?.values() ?? [])];
     return [...this.store.values()].flatMap((objects) => [...objects.values()]);
+  }
+
+  /**
+   * observe puts an object this process has just written (the API server's answer) into the cache, when the
+   * cache holds an older version of it. A pass that runs before the watch event of that write arrives then
+   * reads what it wrote, not the version before, whose resourceVersion would earn it a 409 Conflict and a
+   * retry. Handlers are not told: the watch event follows and finds nothing changed.
+   */
+  observe(obj: T): void {
+    if (!this.synced || this.stopped) return;
+    const shaped = this.opts.source.shape?.(obj) ?? obj;
+    const held = this.get(namespaceOf(shaped), shaped.metadata.name);
+    if (held && held.metadata.uid === shaped.metadata.uid && newer(shaped.metadata.resourceVersion, held.metadata.resourceVersion)) this.put(shaped);
   }
 
   /** consecutiveFailures is how many list/watch attempts in a row have failed (for tests and logs). */
@@ -213,4 +233,29 @@ export class MultiCache<T extends KObject> {
   hasSynced(): boolean {
     return [...this.informers.values()].every((i) => i.hasSynced());
   }
+
+  /** observe: see Informer.observe. */
+  observe(obj: T): void {
+    const namespace = obj.metadata.namespace ?? '';
+    (this.informers.get(namespace) ?? this.informers.get(undefined))?.observe(obj);
+  }
+}
+
+/**
+ * observeStatusWrites wraps a KubeClient so that every Schedule status it writes goes into the Schedule cache
+ * at once (MultiCache.observe): the next pass of a Schedule whose watch event is still on its way reads its
+ * own write instead of failing with a 409 and waiting for a retry.
+ */
+export function observeStatusWrites(inner: KubeClient, cache: { observe(s: Schedule): void }): KubeClient {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'updateScheduleStatus' || typeof value !== 'function') return value;
+      return async (...args: Parameters<KubeClient['updateScheduleStatus']>) => {
+        const written = await (value as KubeClient['updateScheduleStatus']).apply(target, args);
+        if (written?.metadata) cache.observe(written);
+        return written;
+      };
+    },
+  });
 }

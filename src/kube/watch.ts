@@ -30,6 +30,8 @@ export interface WatchHandle {
 export interface ListWatch<T> {
   list(): Promise<ListResult<T>>;
   watch(resourceVersion: string, onEvent: (type: WatchEventType, object: T) => void): WatchHandle;
+  /** shape turns an object from elsewhere (a write's answer) into what the cache keeps, as list and watch do. */
+  shape?(object: T): T;
 }
 
 export interface ResourceRef {
@@ -186,6 +188,8 @@ export function restListWatch<T extends KObject>(kc: KubeConfig, rest: Rest, ref
   }
 
   return {
+    shape: cached,
+
     async list() {
       // A continue token expires with etcd compaction (about 5 min): the pages listed so far are then from
       // a snapshot that cannot be continued, so the list starts over, as client-go's pager does.

@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Informer } from '../../../src/kube/informer.js';
+import type { Schedule } from '../../../src/api/schedule.js';
+import type { KubeClient } from '../../../src/kube/client.js';
+import { Informer, observeStatusWrites } from '../../../src/kube/informer.js';
 import { ApiError } from '../../../src/kube/rest.js';
 import type { KObject, ListResult, ListWatch, WatchEventType } from '../../../src/kube/watch.js';
 import { FakeTimers, flush } from '../../support/fake-timers.js';
@@ -167,6 +169,33 @@ describe('Informer', () => {
     await flush();
     expect(source.listCalls).toBe(1);
     expect(source.watchCalls).toEqual([]);
+  });
+
+  it('observe puts our own newer write into the cache without telling handlers; older, foreign or unknown objects are ignored', async () => {
+    const { source, events, informer } = setup();
+    source.lists.push({ items: [{ metadata: { name: 'a', namespace: 'ns', resourceVersion: '9', uid: 'u1' } }], resourceVersion: '10' });
+    informer.start();
+    await flush();
+    events.length = 0;
+    informer.observe({ metadata: { name: 'a', namespace: 'ns', resourceVersion: '12', uid: 'u1' } });
+    expect(informer.get('ns', 'a')?.metadata.resourceVersion).toBe('12');
+    informer.observe({ metadata: { name: 'a', namespace: 'ns', resourceVersion: '11', uid: 'u1' } });
+    informer.observe({ metadata: { name: 'a', namespace: 'ns', resourceVersion: '13', uid: 'other' } });
+    informer.observe({ metadata: { name: 'b', namespace: 'ns', resourceVersion: '14', uid: 'u2' } });
+    expect(informer.get('ns', 'a')?.metadata.resourceVersion).toBe('12');
+    expect(informer.get('ns', 'b')).toBeUndefined();
+    source.emit('MODIFIED', { metadata: { name: 'a', namespace: 'ns', resourceVersion: '12', uid: 'u1' } }); // the write's own event
+    expect(events).toEqual(['update a@12']);
+  });
+
+  it('observeStatusWrites hands every written Schedule to the cache and returns it unchanged', async () => {
+    const seen: string[] = [];
+    const written = { metadata: { name: 's', namespace: 'ns', resourceVersion: '7' } };
+    const inner = { updateScheduleStatus: async () => written, getJob: async () => undefined } as unknown as KubeClient;
+    const kube = observeStatusWrites(inner, { observe: (s) => seen.push(s.metadata.resourceVersion!) });
+    expect(await kube.updateScheduleStatus({} as Schedule, {})).toBe(written);
+    expect(await kube.getJob('ns', 'j')).toBeUndefined();
+    expect(seen).toEqual(['7']);
   });
 
   it('ignores events that arrive after stop', async () => {
