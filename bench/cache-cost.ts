@@ -1,11 +1,11 @@
 // What one cached object costs on the V8 heap, per kind: the objects of a namespace as the API server sends
-// them, as the cache kept them before the transforms (only managedFields dropped), and as the cache keeps
-// them now (src/kube/transform.ts).
+// them, as the cache kept them before the transforms (only managedFields dropped), slimmed (fields dropped,
+// strings not interned) and as the cache keeps them now (src/kube/transform.ts).
 //
 //   KUBECONFIG=.cluster/kubeconfig node --expose-gc --import tsx bench/cache-cost.ts --namespace NS
 import { KubeConfig } from '@kubernetes/client-node';
 import { restFromKubeConfig } from '../src/kube/rest.js';
-import { transformFor } from '../src/kube/transform.js';
+import { slimCronJob, slimJob, slimSchedule, transformFor } from '../src/kube/transform.js';
 import { collectionPath, type KObject } from '../src/kube/watch.js';
 
 const i = process.argv.indexOf('--namespace');
@@ -52,7 +52,8 @@ for (const [gv, plural, kind] of kinds) {
   if (!count) continue;
   const jsonBytes = pages.reduce((n, p) => n + (JSON.parse(p) as { items: unknown[] }).items.reduce((m: number, it) => m + JSON.stringify(it).length, 0), 0);
   const row: Record<string, unknown> = { kind, count, jsonBytesPerObject: Math.round(jsonBytes / count) };
-  for (const [shape, fn] of [['asSent', (o: KObject) => o], ['before', oldShape], ['now', transformFor(kind)]] as const) {
+  const slimOnly = { Schedule: slimSchedule, CronJob: slimCronJob, Job: slimJob }[kind];
+  for (const [shape, fn] of [['asSent', (o: KObject) => o], ['before', oldShape], ['slimmed', slimOnly], ['now', transformFor(kind)]] as const) {
     const base = heap();
     const kept: KObject[] = [];
     for (const p of pages) for (const item of (JSON.parse(p) as { items: KObject[] }).items) kept.push(fn(item));
