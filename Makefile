@@ -6,7 +6,7 @@ NODE_BIN := $(shell bash hack/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 CLUSTER := bash test/cluster/cluster.sh
 
-.PHONY: all deps build test test-unit test-integration lint crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench clean chart-readme argocd-cm
+.PHONY: all deps build test test-unit test-integration lint crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench bench-fleet bench-startup clean chart-readme argocd-cm
 
 all: build
 
@@ -96,6 +96,14 @@ docker-build: deps
 ## bench-webhook: admission latency at 50 concurrent requests, against the cluster of KUBECONFIG
 bench-webhook: deps
 	npx tsx bench/webhook.ts --requests 1000 --concurrency 50
+
+## bench-fleet: convergence, writes, memory and idle CPU at 1,000, 5,000 and 10,000 Schedules (cluster of KUBECONFIG)
+bench-fleet: deps build
+	npx tsx bench/fleet.ts --count 1000,5000,10000
+
+## bench-startup: exec -> first output of next and run, exec -> caches synced of the controller (medians of 5)
+bench-startup: deps build
+	npx tsx bench/startup.ts --runs 5 --schedules 1000
 
 ## deploy: helm upgrade --install into the cluster of the current KUBECONFIG (IMAGE=repo:tag to choose the image)
 deploy: cluster-binaries

@@ -1,33 +1,56 @@
 // Fleet benchmark: the operator (./bin/schedule-operator, from `make build`) against a real control plane.
 //
-//   KUBECONFIG=.cluster/kubeconfig npx tsx bench/fleet.ts [--count 1000] [--idle-seconds 60] [--resync 20s]
+//   KUBECONFIG=.cluster/kubeconfig npx tsx bench/fleet.ts [--count 1000[,5000,10000]] [--idle-seconds 30]
+//       [--resync 20s] [--operator DIR] [--cpu-profile DIR] [--heap-snapshot DIR]
 //
-// Measures: apply -> Ready latency of single Schedules; API writes per created Schedule; time until a
-// fleet of --count Schedules is Ready; then, idle, the operator's CPU (from /proc/<pid>/stat) and RSS over
-// --idle-seconds, with the resync period (--resync) at 20 s by default so several no-op resyncs of the whole fleet fall inside
-// the window (their API writes are reported too; the rule is zero). Prints one JSON object.
-import { readFileSync } from 'node:fs';
+// Each point of --count gets a fresh namespace and a fresh operator (leader election off, watching only that
+// namespace, its default resync unless --resync). It measures:
+//   startToReadyzMs     exec -> /readyz (caches synced, empty namespace)
+//   applyToReadyMs      5 single Schedules, one at a time (first point only)
+//   fleet               N Schedules created 16 at a time (POST, as ../shared/perf's harness does); time from the
+//                       first create until a watch has seen all N Ready=True; the operator's CPU seconds and API
+//                       writes per Schedule (its schedule_operator_api_writes_total) until then; RSS right after,
+//                       and its peak (VmHWM) so far
+//   idle                over --idle-seconds after convergence: CPU in % of one core, RSS, V8 heap, reconciles and
+//                       writes (the rule for writes is zero)
+// With several points it prints the slope of the convergence time (ms per Schedule, least squares).
+// --cpu-profile DIR: the operator runs with --cpu-prof; the samples inside the idle window are summarised by function.
+// --heap-snapshot DIR: after the idle window the operator writes a heap snapshot, summarised by constructor.
+// Prints one JSON object per point, then a summary line.
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
 import { parse } from 'yaml';
+import type { Schedule } from '../src/api/schedule.js';
 import { CRD_FILE } from '../src/api/crd-file.js';
+import { Informer } from '../src/kube/informer.js';
+import { loadKubeconfig } from '../src/kube/kubeconfig.js';
+import { restClient } from '../src/kube/rest.js';
+import { collectionPath, restListWatch } from '../src/kube/watch.js';
 import { eventually, schedulesPath, testKube } from '../test/support/kube.js';
 import { startOperator } from '../test/support/operator.js';
+import { summariseHeapSnapshot } from './heap-summary.js';
+import { summariseCpuProfile } from './cpu-summary.js';
 
-const arg = (name: string, def: number) => {
+const flag = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
+  return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const COUNT = arg('count', 1000);
-const IDLE_S = arg('idle-seconds', 60);
-const i = process.argv.indexOf('--resync');
-const RESYNC = i >= 0 ? process.argv[i + 1]! : '20s';
+const COUNTS = (flag('count') ?? '1000').split(',').map(Number);
+const IDLE_S = Number(flag('idle-seconds') ?? 30);
+const RESYNC = flag('resync');
+const OPERATOR_DIR = resolve(flag('operator') ?? '.');
+const CPU_PROFILE = flag('cpu-profile');
+const HEAP_SNAPSHOT = flag('heap-snapshot');
 const kubeconfig: string = process.env.KUBECONFIG ?? '';
 if (!kubeconfig) throw new Error('set KUBECONFIG to the cluster (e.g. .cluster/kubeconfig after make cluster-up)');
 
 const kube = testKube(kubeconfig);
+const kc = loadKubeconfig({ kubeconfig });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function manifest(ns: string, name: string, minute: number) {
+function manifest(ns: string, name: string, i: number) {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
@@ -35,7 +58,7 @@ function manifest(ns: string, name: string, minute: number) {
     spec: {
       // Once a year on 1 January: no run falls inside the measurement, so every idle write would be a no-op
       // write (the rule is none). Runs are measured by the integration tests, not here.
-      schedule: `${minute % 60} ${minute % 24} 1 1 *`,
+      schedule: `${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`,
       jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }] } } } },
     },
   };
@@ -49,19 +72,14 @@ async function metric(url: string, name: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-async function readyCount(ns: string): Promise<number> {
-  const list = await kube.get(schedulesPath(ns));
-  return list.items.filter((s: any) => s.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
-}
-
 const CLK_TCK = 100; // Linux USER_HZ
-function cpuTicks(pid: number): number {
+function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of stat)
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime (fields 14 and 15 of stat)
 }
-function rssMiB(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return Math.round(Number(m?.[1] ?? 0) / 1024);
 }
 
@@ -72,6 +90,150 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   }));
 }
 
+/** readyWatch keeps the set of Ready=True Schedules of a namespace from a watch (no polling lists of N objects). */
+function readyWatch(ns: string) {
+  const ready = new Set<string>();
+  const seen = (s: Schedule) => {
+    const ok = s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (ok) ready.add(s.metadata.name);
+    else ready.delete(s.metadata.name);
+  };
+  const informer = new Informer<Schedule>({
+    name: 'bench',
+    source: restListWatch<Schedule>(kc, restClient(kc), { path: collectionPath('schedule-operator.io/v1alpha1', 'schedules', ns), apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule' }),
+    log: pino({ level: 'warn' }),
+    handlers: { onAdd: seen, onUpdate: (_o, s) => seen(s), onDelete: (s) => ready.delete(s.metadata.name) },
+  });
+  informer.start();
+  return { ready, stop: () => informer.stop(), synced: () => informer.hasSynced() };
+}
+
+async function point(count: number, first: boolean): Promise<Record<string, unknown>> {
+  const ns = `bench-${randomBytes(3).toString('hex')}`;
+  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const nodeOptions = [
+    ...(CPU_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${resolve(CPU_PROFILE)}`] : []),
+    ...(HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${resolve(HEAP_SNAPSHOT)}`] : []),
+  ];
+  for (const dir of [CPU_PROFILE, HEAP_SNAPSHOT]) if (dir) mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const op = await startOperator({
+    kubeconfig,
+    bin: join(OPERATOR_DIR, 'bin/schedule-operator'),
+    args: [`--watch-namespaces=${ns}`, '--leader-elect=false', ...(RESYNC ? [`--resync-period=${RESYNC}`] : [])],
+    env: { LOG_LEVEL: 'info', ...(nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}) },
+  });
+  const watch = readyWatch(ns);
+  try {
+    await op.waitReady(60_000);
+    const startToReadyzMs = Math.round(performance.now() - t0);
+    const pid = op.child.pid!;
+    await eventually('the bench watch to sync', async () => watch.synced());
+
+    const out: Record<string, unknown> = { schedules: count, startToReadyzMs };
+    // 1. apply -> Ready for single Schedules, one at a time.
+    const singles = first ? 5 : 0;
+    if (singles) {
+      const latencies: number[] = [];
+      for (let i = 0; i < singles; i++) {
+        const name = `single-${i}`;
+        const t = performance.now();
+        await kube.create(schedulesPath(ns), manifest(ns, name, i));
+        await eventually(`${name} Ready`, async () => watch.ready.has(name), 30_000, 5);
+        latencies.push(Math.round(performance.now() - t));
+      }
+      out.applyToReadyMs = latencies;
+      await sleep(2000);
+    }
+
+    // 2. the fleet.
+    const writes0 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
+    const cpu0 = cpuSeconds(pid);
+    const names = Array.from({ length: count }, (_, i) => `fleet-${i}`);
+    const tCreate = performance.now();
+    await pool(names, 16, async (name) => void (await kube.create(schedulesPath(ns), manifest(ns, name, Number(name.slice(6))))));
+    const createsMs = Math.round(performance.now() - tCreate);
+    await eventually('the whole fleet Ready', async () => watch.ready.size === count + singles, 1_800_000, 100);
+    const readyMs = Math.round(performance.now() - tCreate);
+    const cpuToReady = cpuSeconds(pid) - cpu0;
+    const rssAtReady = statusMiB(pid, 'VmRSS');
+    const peakRss = statusMiB(pid, 'VmHWM');
+    await sleep(5000); // asynchronous Events land
+    const writes1 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
+    await watch.stop();
+
+    // 3. idle.
+    const reconciles0 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
+    const idleFrom = process.hrtime.bigint();
+    const c0 = cpuSeconds(pid);
+    await sleep(IDLE_S * 1000);
+    const c1 = cpuSeconds(pid);
+    const idleTo = process.hrtime.bigint();
+    const rssAfterIdle = statusMiB(pid, 'VmRSS');
+    const heapUsedMiB = Math.round((await metric(op.metricsUrl, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
+    const writes2 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
+    const reconciles1 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
+
+    Object.assign(out, {
+      fleet: {
+        createsMs,
+        readyMs,
+        cpuSecondsToReady: Number(cpuToReady.toFixed(2)),
+        writesPerSchedule: Number(((writes1 - writes0) / count).toFixed(2)),
+        rssMiBAtReady: rssAtReady,
+        peakRssMiB: peakRss,
+      },
+      idle: {
+        seconds: IDLE_S,
+        resyncPeriod: RESYNC ?? 'default',
+        cpuPercentOfOneCore: Number((((c1 - c0) / IDLE_S) * 100).toFixed(3)),
+        rssMiB: rssAfterIdle,
+        heapUsedMiB,
+        reconciles: reconciles1 - reconciles0,
+        apiWrites: writes2 - writes1,
+      },
+    });
+
+    if (HEAP_SNAPSHOT) {
+      const before = new Set(readdirSync(HEAP_SNAPSHOT));
+      op.child.kill('SIGUSR2');
+      const file = await eventually('the heap snapshot', async () => {
+        const f = readdirSync(HEAP_SNAPSHOT).find((x) => x.endsWith('.heapsnapshot') && !before.has(x));
+        if (!f) return undefined;
+        const size = () => statSync(join(HEAP_SNAPSHOT, f)).size;
+        const a = size();
+        await sleep(2000);
+        return a > 0 && a === size() ? f : undefined; // written completely
+      }, 300_000, 1000);
+      out.heap = summariseHeapSnapshot(join(HEAP_SNAPSHOT, file), 15);
+    }
+    const exited = op.stop();
+    await exited;
+    if (CPU_PROFILE) {
+      const profiles = readdirSync(CPU_PROFILE).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(CPU_PROFILE, f));
+      const latest = profiles.sort().at(-1);
+      if (latest) out.idleCpuProfile = summariseCpuProfile(latest, idleFrom, idleTo, 15);
+    }
+    return out;
+  } finally {
+    await watch.stop().catch(() => undefined);
+    await op.stop();
+    await kube.remove(`/api/v1/namespaces/${ns}`);
+    // The next point starts on a quiet API server: wait until the namespace (and its N Schedules) is gone.
+    await eventually(`namespace ${ns} to be deleted`, async () => !(await kube.get(`/api/v1/namespaces/${ns}`)), 900_000, 2000).catch(() => undefined);
+  }
+}
+
+/** slope is the least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
+  const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  return num / den;
+}
+
 async function main() {
   const crd = parse(readFileSync(CRD_FILE, 'utf8'));
   await kube.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd, 'schedule-operator-bench');
@@ -79,81 +241,22 @@ async function main() {
     const got = await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
     return got?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
   });
-  const ns = `bench-${randomBytes(3).toString('hex')}`;
-  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const op = await startOperator({
-    kubeconfig,
-    args: [`--watch-namespaces=${ns}`, '--leader-elect=false', `--resync-period=${RESYNC}`],
-    env: { LOG_LEVEL: 'info' },
-  });
-  try {
-    await op.waitReady();
-    const pid = op.child.pid!;
-
-    // 1. apply -> Ready for single Schedules, one at a time.
-    const latencies: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const name = `single-${i}`;
-      const t0 = Date.now();
-      await kube.apply(schedulesPath(ns, name), manifest(ns, name, i));
-      await eventually(`${name} Ready`, async () => (await readyCount(ns)) === i + 1, 30_000, 20);
-      latencies.push(Date.now() - t0);
-    }
-    await sleep(2000);
-
-    // 2. the fleet: writes per create and time to all Ready.
-    const writes0 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
-    const names = Array.from({ length: COUNT }, (_, i) => `fleet-${i}`);
-    const t0 = Date.now();
-    await pool(names, 16, async (name) => void (await kube.apply(schedulesPath(ns, name), manifest(ns, name, Number(name.slice(6))))));
-    const appliedMs = Date.now() - t0;
-    await eventually('the whole fleet Ready', async () => (await readyCount(ns)) === COUNT + 5, 600_000, 1000);
-    const fleetReadyMs = Date.now() - t0;
-    await sleep(3000);
-    const writes1 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
-
-    // 3. idle: CPU and RSS, with several whole-fleet resyncs in the window.
-    const reconciles0 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
-    const c0 = cpuTicks(pid);
-    const rss: number[] = [];
-    for (let s = 0; s < IDLE_S; s += 5) {
-      await sleep(5000);
-      rss.push(rssMiB(pid));
-    }
-    const c1 = cpuTicks(pid);
-    const heapMiB = Math.round((await metric(op.metricsUrl, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
-    const writes2 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
-    const reconciles1 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
-
-    console.log(
-      JSON.stringify(
-        {
-          schedules: COUNT + 5,
-          applyToReadyMs: latencies,
-          writesPerCreate: Number(((writes1 - writes0) / COUNT).toFixed(2)),
-          fleetAppliedMs: appliedMs,
-          fleetReadyMs,
-          idle: {
-            seconds: IDLE_S,
-            resyncPeriod: RESYNC,
-            cpuPercentOfOneCore: Number((((c1 - c0) / CLK_TCK / IDLE_S) * 100).toFixed(2)),
-            rssMiB: { min: Math.min(...rss), max: Math.max(...rss) },
-            heapUsedMiB: heapMiB,
-            reconciles: reconciles1 - reconciles0,
-            apiWrites: writes2 - writes1,
-          },
-        },
-        null,
-        2,
-      ),
-    );
-  } finally {
-    await op.stop();
-    await kube.remove(`/api/v1/namespaces/${ns}`);
+  const results: Array<Record<string, any>> = [];
+  for (const [i, count] of COUNTS.entries()) {
+    const r = await point(count, i === 0);
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  if (results.length > 1) {
+    const s = slope(results.map((r) => r.schedules), results.map((r) => r.fleet.readyMs));
+    console.log(JSON.stringify({ convergenceSlopeMsPerSchedule: Number(s.toFixed(2)), points: results.map((r) => [r.schedules, r.fleet.readyMs]) }));
   }
 }
 
-main().catch((err) => {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

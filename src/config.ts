@@ -56,6 +56,9 @@ const bool = z.string().transform((s, ctx) => {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** MAX_RESYNC_MS: 576 h, under the longest delay a Node timer can wait (2^31 - 1 ms, 24.8 days). */
+const MAX_RESYNC_MS = 576 * 3_600_000;
+
 /** The settings, each with its flag, its default and its help line (the types are the design doc). */
 export const settings = {
   kubeconfig: { schema: z.string().min(1).optional(), default: undefined, help: 'kubeconfig: path to a kubeconfig file (default: $KUBECONFIG, then in-cluster, then ~/.kube/config)' },
@@ -80,7 +83,15 @@ export const settings = {
   'leader-election-lease-duration': { schema: duration('lease'), default: '15s', help: 'leader-election-lease-duration: how long standbys wait after the last renewal before taking over' },
   'leader-election-renew-deadline': { schema: duration('renew deadline'), default: '10s', help: 'leader-election-renew-deadline: how long the leader keeps trying to renew before it gives up leading' },
   'leader-election-retry-period': { schema: duration('retry period'), default: '2s', help: 'leader-election-retry-period: how often to try to acquire or renew the Lease' },
-  'resync-period': { schema: duration('resync'), default: '10m', help: 'resync-period: every Schedule is reconciled again at least this often' },
+  // The resync is a safety net, not a heartbeat: watch events bring every change of a Schedule, its CronJob and
+  // its Jobs, and each pass asks for the next one just after the Schedule's next run. What is left for it
+  // to catch is a change the operator missed (a bug, a lost event), so it runs as rarely as controller-runtime's
+  // (10 h). It is capped at 576h because Node timers cannot wait longer than 24.8 days.
+  'resync-period': {
+    schema: duration('resync').refine((ms) => ms <= MAX_RESYNC_MS, { message: 'write at most 576h (24 days); the default 10h suits almost every cluster' }),
+    default: '10h',
+    help: 'resync-period: a safety net: every Schedule is reconciled again at least this often, though watch events and its next run already bring every pass it needs',
+  },
   'max-concurrent-reconciles': { schema: z.coerce.number().int('write a whole number').min(1, 'write at least 1').max(64, 'write at most 64'), default: '4', help: 'max-concurrent-reconciles: how many Schedules are reconciled at once' },
   'min-interval': {
     schema: z.string().transform((s, ctx) => {

@@ -44,7 +44,9 @@ export function scheduleState(s: Schedule): 'suspended' | 'ready' | 'invalid' | 
 }
 
 export function createMetrics(registry: Registry, opts: { perSchedule: boolean; defaultMetrics?: boolean }): Metrics {
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  // The event-loop delay histogram samples on a timer: prom-client's default (every 10 ms) alone costs an idle
+  // operator about 0.18 % of a core, more than a whole idle controller-runtime peer; once a second costs 0.006 %.
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
   const registers = [registry];
   let schedules: () => Schedule[] = () => [];
 

@@ -106,3 +106,10 @@ export interface PodContainerStatus {
   state?: { terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string } };
   lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string; finishedAt?: string } };
 }
+
+/** KObject is the least an object in a cache has: what list, watch and the informer key it by. */
+export interface KObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string };
+}

@@ -1,5 +1,5 @@
 // The informer's list/watch against a real API server: raw JSON (times stay strings), kinds filled in,
-// managedFields dropped, events in order. (The re-list after 410 Gone needs etcd compaction and a watch served
+// managedFields dropped, pages followed, events in order. (The re-list after 410 Gone needs etcd compaction and a watch served
 // from etcd: faults-compaction.test.ts covers it end to end, on a control plane of its own.)
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,13 @@ describe('restListWatch and Informer on a real API server', () => {
     expect(typeof listed.items[0]!.metadata.creationTimestamp).toBe('string');
     expect(listed.items[0]!.metadata.managedFields).toBeUndefined();
     expect(listed.resourceVersion).toMatch(/^\d+$/);
+  });
+
+  it('lists page by page (limit and continue) and gets every object', async () => {
+    for (let i = 0; i < 5; i++) await kube.create(`/api/v1/namespaces/${ns.name}/configmaps`, configMap(`paged-${i}`, { paged: 'yes' }));
+    const paged = restListWatch<KObject>(kc, restClient(kc), { path: collectionPath('v1', 'configmaps', ns.name), apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'paged=yes' }, { pageSize: 2 });
+    const listed = await paged.list();
+    expect(listed.items.map((i) => i.metadata.name).sort()).toEqual(['paged-0', 'paged-1', 'paged-2', 'paged-3', 'paged-4']);
   });
 
   it('keeps its cache in step with creates, updates and deletes', async () => {

@@ -36,6 +36,9 @@ async function writes(): Promise<Record<string, number>> {
   const text = await (await fetch(env.operator!.metricsUrl)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
+    // Failed passes (a 409 on a stale status write, mostly) are not writes, but they are where a tail comes from.
+    const failed = line.match(/^controller_runtime_reconcile_errors_total\{.*\} (\S+)$/);
+    if (failed) out['failed passes'] = Number(failed[1]);
     const m = line.match(/^schedule_operator_api_writes_total\{(.*)\} (\S+)$/);
     if (!m) continue;
     const verb = m[1]!.match(/verb="([^"]+)"/)?.[1];

@@ -28,11 +28,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startOperator(opts: { kubeconfig: string; args?: string[]; env?: Record<string, string> }): Promise<OperatorProcess> {
+export async function startOperator(opts: { kubeconfig: string; args?: string[]; env?: Record<string, string>; bin?: string }): Promise<OperatorProcess> {
   const metricsPort = await freePort();
   const healthPort = await freePort();
   const args = [
-    BIN,
+    opts.bin ?? BIN,
     'controller',
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
     `--health-probe-bind-address=127.0.0.1:${healthPort}`,

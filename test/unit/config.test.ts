@@ -14,7 +14,7 @@ const error = (argv: string[], env: Record<string, string> = {}) => {
 };
 
 describe('parseConfig', () => {
-  it('has production defaults: leader election on, 10m resync, servers on the loopback interface', () => {
+  it('has production defaults: leader election on, 10h resync, servers on the loopback interface', () => {
     expect(ok([])).toMatchObject({
       kubeconfig: undefined,
       watchNamespaces: [],
@@ -26,7 +26,7 @@ describe('parseConfig', () => {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
-      resyncPeriodMs: 600_000,
+      resyncPeriodMs: 36_000_000,
       maxConcurrentReconciles: 4,
       minIntervalMinutes: undefined,
       logLevel: 'info',
@@ -80,6 +80,7 @@ describe('parseConfig', () => {
     [['--bogus'], {}, 'unknown flag or argument "--bogus"; run `schedule-operator controller --help`'],
     [['extra'], {}, 'unknown flag or argument "extra"'],
     [['--resync-period'], {}, 'flag --resync-period needs a value (env RESYNC_PERIOD)'],
+    [['--resync-period=600h'], {}, 'flag --resync-period: write at most 576h (24 days)'],
   ])('rejects %j %j with a line naming the flag or variable and the fix', (argv, env, message) => {
     const e = error(argv, env as Record<string, string>);
     expect(e).toContain(message);

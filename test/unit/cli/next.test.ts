@@ -105,4 +105,18 @@ describe('./bin/schedule-operator next (the built command)', () => {
     expect(bad.stdout).toBe('');
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);
+
+  // `next` must start fast and work without a cluster: it may not load the Kubernetes client or any API code.
+  // A module hook in the child records every module it loads (uses dist/ as built by the test above).
+  it('loads no module of src/kube and not @kubernetes/client-node', () => {
+    const hook = `import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ resolve(s, c, next) { const r = next(s, c); loaded.push(r.url); return r; } });
+      process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n'));`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, join(root, 'bin/schedule-operator'), 'next', '30 2 * * *'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!.slice(7)) as string[];
+    expect(loaded.some((u) => u.endsWith('/dist/cli/next.js'))).toBe(true);
+    expect(loaded.filter((u) => u.includes('/dist/kube/') || u.includes('@kubernetes/client-node') || u.includes('/dist/controller/'))).toEqual([]);
+  }, 60_000);
 });
