@@ -6,7 +6,7 @@ NODE_BIN := $(shell bash hack/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 CLUSTER := bash test/cluster/cluster.sh
 
-.PHONY: all deps build test test-unit test-integration lint crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench bench-fleet bench-startup clean chart-readme argocd-cm
+.PHONY: all deps build test test-unit test-integration lint format crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench bench-fleet bench-startup clean chart-readme argocd-cm
 
 all: build
 
@@ -27,9 +27,14 @@ crds: deps
 	npx tsx hack/chart-ledger-policy.ts
 	npx tsx hack/chart-readme.ts
 
-## lint: type-check everything, including tests
+## lint: type-check everything, including tests; Biome's linter and formatter check (biome.json)
 lint: deps
 	npx tsc -p tsconfig.json --noEmit
+	npx biome check .
+
+## format: apply Biome's formatting and safe lint fixes
+format: deps
+	npx biome check --write .
 
 ## test: every test - unit, then integration against the real control plane (built on first use).
 ## Integration tests start ./bin/schedule-operator, which runs dist/: so build first.

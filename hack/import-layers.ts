@@ -101,7 +101,7 @@ export function layerViolations(modules: Module[], layers = LAYERS): string[] {
         out.push(`${m.path}:${imp.line}: imports ${imp.specifier}, which src/ must not load`);
         continue;
       }
-      if (!imp.target || !imp.target.startsWith('src/')) continue;
+      if (!imp.target?.startsWith('src/')) continue;
       const to = groupOf(imp.target, layers);
       if (!to) continue; // reported as a file without a group
       if (to.group === from.group) continue;

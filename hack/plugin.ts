@@ -79,13 +79,13 @@ export function renderManifest(version: string, sha256: Record<string, string>):
       version: `v${version}`,
       homepage: PLUGIN.homepage,
       shortDescription: 'Next run times and run-now for Schedules',
-      description: [
+      description: `${[
         'Client for schedule-operator Schedules (schedule-operator.io/v1alpha1), which the operator reconciles into',
         'CronJobs. `kubectl schedule next` prints the next run instants of a schedule exactly as the CronJob',
         'controller starts them (time zones, DST gaps and folds); `kubectl schedule run` starts a run now through',
         'the run-requested-at annotation. One executable: it needs no Node.js. The operator itself runs from the',
         'container image or the Helm chart.',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
       platforms: PLUGIN.targets.map((t) => {
         const sum = sha256[archiveName(t)];
         if (!sum) throw new Error(`no sha256 for ${archiveName(t)}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { readFileSync } from 'node:fs';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { realClock, type Timer } from './clock.js';
 import type { Io } from './types/io.js';

@@ -121,10 +121,10 @@ export class WorkQueue {
 
   private async process(key: string): Promise<void> {
     const started = this.t.monotonicMs();
-    let result: HandlerResult | void = undefined;
+    let result: HandlerResult | undefined;
     let failed = false;
     try {
-      result = await this.opts.handler(key);
+      result = (await this.opts.handler(key)) || undefined;
     } catch (err) {
       failed = true;
       const n = (this.failures.get(key) ?? 0) + 1;

@@ -116,7 +116,7 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
     async removeJobFinalizer(ref, finalizer) {
       try {
         await rest.request('PATCH', `/apis/batch/v1/namespaces/${ref.namespace}/jobs/${ref.name}`, {
-          body: { metadata: { ['$deleteFromPrimitiveList/finalizers']: [finalizer], ...(ref.uid ? { uid: ref.uid } : {}) } },
+          body: { metadata: { '$deleteFromPrimitiveList/finalizers': [finalizer], ...(ref.uid ? { uid: ref.uid } : {}) } },
           contentType: STRATEGIC_MERGE,
           query: { fieldManager: MANAGER },
         });

@@ -363,7 +363,7 @@ function resolvePaths(entry: Entry, dir: string): Entry {
   const exec = out.exec as Entry | undefined;
   const command = str(exec?.command);
   // A bare command name is looked up on PATH; one with a slash is a path relative to the kubeconfig.
-  if (exec && command && command.includes('/') && !isAbsolute(command)) out.exec = { ...exec, command: join(dir, command) };
+  if (exec && command?.includes('/') && !isAbsolute(command)) out.exec = { ...exec, command: join(dir, command) };
   return out;
 }
 

@@ -7,7 +7,7 @@
 // `decide` is the pure part and is unit-tested; LeaderElector does the API calls and the timing.
 import type { Logger } from 'pino';
 import { realClock, type Clock } from '../clock.js';
-import { ApiError, isAlreadyExists, isConflict, isNotFound, type Rest } from './rest.js';
+import { isAlreadyExists, isConflict, isNotFound, type Rest } from './rest.js';
 
 export interface LeaseSpec {
   holderIdentity?: string | null;

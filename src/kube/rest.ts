@@ -83,7 +83,7 @@ function send<T>(mod: typeof https | typeof http, opts: https.RequestOptions, bo
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        let parsed: unknown = undefined;
+        let parsed: unknown ;
         try {
           parsed = text ? JSON.parse(text) : undefined;
         } catch {

@@ -6,7 +6,7 @@ import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_SU
 import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode, failure, type Failure } from '../errors.js';
 import type { CronJob, Job } from '../types/kube.js';
-import { isRunning, jobResult, jobFinishedAt, jobRun, newestFirst, runKey, toRfc3339 } from './jobs.js';
+import { isRunning, jobResult, jobFinishedAt, jobRun, toRfc3339 } from './jobs.js';
 import { retainRuns } from './history.js';
 import { nextRuns } from './next.js';
 import type { ValidationResult } from './validate.js';

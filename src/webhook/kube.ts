@@ -1,6 +1,6 @@
 // The webhook's two questions to the API server, asked through src/kube/admission.ts, in AdmitDeps' shape.
 import { dryRunCreateCronJob, subjectAccessReview } from '../kube/admission.js';
-import { ApiError, isInvalid, type Rest } from '../kube/rest.js';
+import { type ApiError, isInvalid, type Rest } from '../kube/rest.js';
 import type { CronJob } from '../types/kube.js';
 import type { AccessResult, AdmitDeps, DryRunResult, UserInfo } from './admit.js';
 

@@ -21,7 +21,7 @@ export function webhookRouter(deps: AdmitDeps, opts: { log?: Logger; observer?: 
   router.post(WEBHOOK_PATH, express.json({ limit: '3mb' }), async (req, res) => {
     const started = process.hrtime.bigint();
     const review = req.body as AdmissionReview;
-    if (!review || review.kind !== 'AdmissionReview' || !review.request?.uid) {
+    if (review?.kind !== 'AdmissionReview' || !review.request?.uid) {
       res.status(400).json({ message: 'expected an admission.k8s.io/v1 AdmissionReview with a request' });
       return;
     }

@@ -63,7 +63,7 @@ export async function metric(op: OperatorProcess, name: string, labels: Record<s
 
 /** keepLogs writes the operator's log lines next to the control plane's logs (for a look after a failed run). */
 export function keepLogs(op: OperatorProcess | undefined, dir: string): void {
-  if (op) writeFileSync(join(dir, 'logs', 'operator.log'), op.logs.join('\n') + '\n');
+  if (op) writeFileSync(join(dir, 'logs', 'operator.log'), `${op.logs.join('\n')}\n`);
 }
 
 /** running: the operator process is still the one started (same pid, never exited). */

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { inject } from 'vitest';
 import { CRD_FILE } from '../../src/api/crd-file.js';
 import { ledgerFinalizerPolicy } from '../../src/schedule/ledger-policy.js';
-import { eventually, testKube, type TestKube } from './kube.js';
+import { eventually, type TestKube } from './kube.js';
 
 export function clusterKubeconfig(): string {
   const path = inject('kubeconfig' as never) as unknown as string | undefined;

@@ -297,7 +297,7 @@ describe('the controller reads its own status writes', () => {
     kube.checkResourceVersion = true;
     kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'down');
     await expect(controller.handle('team-a/nightly')).rejects.toBeInstanceOf(FailedPass);
-    expect((kube.writes.at(-2)?.body as ScheduleStatus).conditions?.[0]).toMatchObject({ type: 'Ready', status: 'Unknown' });
+    expect((kube.writes.at(-2)!.body as ScheduleStatus).conditions?.[0]).toMatchObject({ type: 'Ready', status: 'Unknown' });
     kube.clear();
     await controller.handle('team-a/nightly'); // the cache still holds resourceVersion 10, without the Unknown
     expect(kube.verbs()).toEqual(['apply CronJob/nightly', 'updateStatus Schedule/nightly', 'event Event/nightly']); // no 409

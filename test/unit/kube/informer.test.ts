@@ -1,7 +1,5 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Schedule } from '../../../src/api/schedule.js';
-import type { KubeClient } from '../../../src/kube/client.js';
 import { Informer } from '../../../src/kube/informer.js';
 import { ApiError } from '../../../src/kube/rest.js';
 import type { KObject, ListResult, ListWatch, WatchEventType } from '../../../src/kube/watch.js';
