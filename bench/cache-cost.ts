@@ -20,7 +20,9 @@ async function texts(path: string): Promise<string[]> {
   const pages: string[] = [];
   let cont: string | undefined;
   do {
-    const page = await rest.request<{ items: unknown[]; metadata: { continue?: string } }>('GET', path, { query: { limit: '500', continue: cont } });
+    const page = await rest.request<{ items: unknown[]; metadata: { continue?: string } }>('GET', path, {
+      query: { limit: '500', continue: cont },
+    });
     pages.push(JSON.stringify(page));
     cont = page.metadata.continue || undefined;
   } while (cont);
@@ -48,10 +50,18 @@ for (const [gv, plural, kind] of kinds) {
   const pages = await texts(collectionPath(gv, plural, ns));
   const count = pages.reduce((n, p) => n + (JSON.parse(p) as { items: unknown[] }).items.length, 0);
   if (!count) continue;
-  const jsonBytes = pages.reduce((n, p) => n + (JSON.parse(p) as { items: unknown[] }).items.reduce((m: number, it) => m + JSON.stringify(it).length, 0), 0);
+  const jsonBytes = pages.reduce(
+    (n, p) => n + (JSON.parse(p) as { items: unknown[] }).items.reduce((m: number, it) => m + JSON.stringify(it).length, 0),
+    0,
+  );
   const row: Record<string, unknown> = { kind, count, jsonBytesPerObject: Math.round(jsonBytes / count) };
   const slimOnly = { Schedule: slimSchedule, CronJob: slimCronJob, Job: slimJob }[kind];
-  for (const [shape, fn] of [['asSent', (o: KObject) => o], ['before', oldShape], ['slimmed', slimOnly], ['now', transformFor(kind)]] as const) {
+  for (const [shape, fn] of [
+    ['asSent', (o: KObject) => o],
+    ['before', oldShape],
+    ['slimmed', slimOnly],
+    ['now', transformFor(kind)],
+  ] as const) {
     const base = heap();
     const kept: KObject[] = [];
     for (const p of pages) for (const item of (JSON.parse(p) as { items: KObject[] }).items) kept.push(fn(item));

@@ -62,9 +62,13 @@ export function summariseCpuProfile(file: string, from?: bigint, to?: bigint, to
     const m = node.callFrame.url ? moduleOf(node.callFrame.url) : name;
     mod.set(m, (mod.get(m) ?? 0) + interval);
   }
-  const rank = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([what, us]) => ({ what, ms: Number((us / 1000).toFixed(1)) }));
+  const rank = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([what, us]) => ({ what, ms: Number((us / 1000).toFixed(1)) }));
   return {
-    windowSeconds: Number((((Math.min(hi, p.endTime) - Math.max(lo, p.startTime)) / 1e6)).toFixed(1)),
+    windowSeconds: Number(((Math.min(hi, p.endTime) - Math.max(lo, p.startTime)) / 1e6).toFixed(1)),
     samples,
     busySamples: busy,
     busyMs: Number((busyUs / 1000).toFixed(1)),
@@ -75,5 +79,7 @@ export function summariseCpuProfile(file: string, from?: bigint, to?: bigint, to
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--top');
-  console.log(JSON.stringify(summariseCpuProfile(process.argv[2]!, undefined, undefined, i > 0 ? Number(process.argv[i + 1]) : 20), null, 2));
+  console.log(
+    JSON.stringify(summariseCpuProfile(process.argv[2]!, undefined, undefined, i > 0 ? Number(process.argv[i + 1]) : 20), null, 2),
+  );
 }

@@ -59,7 +59,9 @@ function manifest(ns: string, name: string, i: number) {
       // Once a year on 1 January: no run falls inside the measurement, so every idle write would be a no-op
       // write (the rule is none). Runs are measured by the integration tests, not here.
       schedule: `${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`,
-      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }] } } } },
+      jobTemplate: {
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }] } } },
+      },
     },
   };
 }
@@ -85,9 +87,11 @@ function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 /** readyWatch keeps the set of Ready=True Schedules of a namespace from a watch (no polling lists of N objects). */
@@ -100,7 +104,11 @@ function readyWatch(ns: string) {
   };
   const informer = new Informer<Schedule>({
     name: 'bench',
-    source: restListWatch<Schedule>(kc, restClient(kc), { path: collectionPath('schedule-operator.io/v1alpha1', 'schedules', ns), apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule' }),
+    source: restListWatch<Schedule>(kc, restClient(kc), {
+      path: collectionPath('schedule-operator.io/v1alpha1', 'schedules', ns),
+      apiVersion: 'schedule-operator.io/v1alpha1',
+      kind: 'Schedule',
+    }),
     log: pino({ level: 'warn' }),
     handlers: { onAdd: seen, onUpdate: (_o, s) => seen(s), onDelete: (s) => ready.delete(s.metadata.name) },
   });
@@ -197,20 +205,27 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
     if (HEAP_SNAPSHOT) {
       const before = new Set(readdirSync(HEAP_SNAPSHOT));
       op.child.kill('SIGUSR2');
-      const file = await eventually('the heap snapshot', async () => {
-        const f = readdirSync(HEAP_SNAPSHOT).find((x) => x.endsWith('.heapsnapshot') && !before.has(x));
-        if (!f) return undefined;
-        const size = () => statSync(join(HEAP_SNAPSHOT, f)).size;
-        const a = size();
-        await sleep(2000);
-        return a > 0 && a === size() ? f : undefined; // written completely
-      }, 300_000, 1000);
+      const file = await eventually(
+        'the heap snapshot',
+        async () => {
+          const f = readdirSync(HEAP_SNAPSHOT).find((x) => x.endsWith('.heapsnapshot') && !before.has(x));
+          if (!f) return undefined;
+          const size = () => statSync(join(HEAP_SNAPSHOT, f)).size;
+          const a = size();
+          await sleep(2000);
+          return a > 0 && a === size() ? f : undefined; // written completely
+        },
+        300_000,
+        1000,
+      );
       out.heap = summariseHeapSnapshot(join(HEAP_SNAPSHOT, file), 15);
     }
     const exited = op.stop();
     await exited;
     if (CPU_PROFILE) {
-      const profiles = readdirSync(CPU_PROFILE).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(CPU_PROFILE, f));
+      const profiles = readdirSync(CPU_PROFILE)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(CPU_PROFILE, f));
       const latest = profiles.sort().at(-1);
       if (latest) out.idleCpuProfile = summariseCpuProfile(latest, idleFrom, idleTo, 15);
     }
@@ -220,7 +235,9 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
     await op.stop();
     await kube.remove(`/api/v1/namespaces/${ns}`);
     // The next point starts on a quiet API server: wait until the namespace (and its N Schedules) is gone.
-    await eventually(`namespace ${ns} to be deleted`, async () => !(await kube.get(`/api/v1/namespaces/${ns}`)), 900_000, 2000).catch(() => undefined);
+    await eventually(`namespace ${ns} to be deleted`, async () => !(await kube.get(`/api/v1/namespaces/${ns}`)), 900_000, 2000).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -248,8 +265,13 @@ async function main() {
     console.log(JSON.stringify(r));
   }
   if (results.length > 1) {
-    const s = slope(results.map((r) => r.schedules), results.map((r) => r.fleet.readyMs));
-    console.log(JSON.stringify({ convergenceSlopeMsPerSchedule: Number(s.toFixed(2)), points: results.map((r) => [r.schedules, r.fleet.readyMs]) }));
+    const s = slope(
+      results.map((r) => r.schedules),
+      results.map((r) => r.fleet.readyMs),
+    );
+    console.log(
+      JSON.stringify({ convergenceSlopeMsPerSchedule: Number(s.toFixed(2)), points: results.map((r) => [r.schedules, r.fleet.readyMs]) }),
+    );
   }
 }
 

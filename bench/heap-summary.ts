@@ -63,7 +63,10 @@ export function summariseHeapSnapshot(file: string, top = 20): HeapSummary {
   return {
     totalMiB: mib(total),
     nodes: snap.nodes.length / width,
-    top: [...by.entries()].sort((a, b) => b[1].size - a[1].size).slice(0, top).map(([what, e]) => ({ what, MiB: mib(e.size), count: e.count })),
+    top: [...by.entries()]
+      .sort((a, b) => b[1].size - a[1].size)
+      .slice(0, top)
+      .map(([what, e]) => ({ what, MiB: mib(e.size), count: e.count })),
   };
 }
 

@@ -86,11 +86,27 @@ function fleetMember(i: number): Parameters<typeof computeStatus>[0] {
   const jobs: Job[] = [0, 1, 2].map((k) => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: `${name}-${k}`, namespace: 'bench', uid: `j-${i}-${k}`, annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': `2026-03-01T0${7 + k}:00:00Z` } },
+    metadata: {
+      name: `${name}-${k}`,
+      namespace: 'bench',
+      uid: `j-${i}-${k}`,
+      annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': `2026-03-01T0${7 + k}:00:00Z` },
+    },
     status: {
       startTime: `2026-03-01T0${7 + k}:00:01Z`,
       ...(k < 2 ? { completionTime: `2026-03-01T0${7 + k}:00:09Z` } : {}),
-      conditions: k < 2 ? [{ type: k === 0 ? 'Failed' : 'Complete', status: 'True', reason: k === 0 ? 'BackoffLimitExceeded' : 'Completed', message: '', lastTransitionTime: `2026-03-01T0${7 + k}:00:09Z` }] : [],
+      conditions:
+        k < 2
+          ? [
+              {
+                type: k === 0 ? 'Failed' : 'Complete',
+                status: 'True',
+                reason: k === 0 ? 'BackoffLimitExceeded' : 'Completed',
+                message: '',
+                lastTransitionTime: `2026-03-01T0${7 + k}:00:09Z`,
+              },
+            ]
+          : [],
     },
   }));
   return { schedule, validation, cronJob, jobs, now: FROM };
@@ -103,10 +119,15 @@ results.push(bench('validateSpec (5 specs, round robin)', () => validateSpec(SPE
 results.push(bench('validateSpec minIntervalMinutes=10', () => validateSpec(SPECS[v++ % SPECS.length], { minIntervalMinutes: 10 })));
 results.push(bench('computeStatus, 1,000 Schedules (per Schedule)', () => FLEET.forEach((input) => computeStatus(input)), FLEET.length));
 
-const fmt = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+const fmt = (ns: number): string =>
+  ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`Node ${process.version}, ${SAMPLES} samples of ~${SAMPLE_MS} ms each; median and (min-max) per op\n`);
 console.log(`${'benchmark'.padEnd(width)}  ${'median ns/op'.padStart(13)}  ${'ops/s'.padStart(11)}  spread`);
 for (const r of results) {
-  console.log(`${r.name.padEnd(width)}  ${r.medianNs.toFixed(0).padStart(13)}  ${Math.round(1e9 / r.medianNs).toLocaleString('en-US').padStart(11)}  ${fmt(r.minNs)} - ${fmt(r.maxNs)}`);
+  console.log(
+    `${r.name.padEnd(width)}  ${r.medianNs.toFixed(0).padStart(13)}  ${Math.round(1e9 / r.medianNs)
+      .toLocaleString('en-US')
+      .padStart(11)}  ${fmt(r.minNs)} - ${fmt(r.maxNs)}`,
+  );
 }

@@ -41,12 +41,24 @@ function member(i: number, hours: number): Member {
     .map((t, k) => ({
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: `s${i}-${k}`, creationTimestamp: iso(new Date(t.getTime() + 1000)), annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': iso(t) } },
-      status: { startTime: iso(new Date(t.getTime() + 1000)), completionTime: iso(new Date(t.getTime() + 21_000)), conditions: [{ type: 'Complete', status: 'True' }] },
+      metadata: {
+        name: `s${i}-${k}`,
+        creationTimestamp: iso(new Date(t.getTime() + 1000)),
+        annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': iso(t) },
+      },
+      status: {
+        startTime: iso(new Date(t.getTime() + 1000)),
+        completionTime: iso(new Date(t.getTime() + 21_000)),
+        conditions: [{ type: 'Complete', status: 'True' }],
+      },
     }));
   // "now" is late enough for every slot of the window to be final.
   const last = nextRuns(cron, timeZone, end, 1)[0]!;
-  return { state: { watermark: iso(from), segments: [segment] }, jobs, now: new Date(Math.min(last.getTime(), end.getTime() + 300_000) + 11_000) };
+  return {
+    state: { watermark: iso(from), segments: [segment] },
+    jobs,
+    now: new Date(Math.min(last.getTime(), end.getTime() + 300_000) + 11_000),
+  };
 }
 
 function round(fleet: Member[]): { ms: number; slots: number } {
@@ -62,19 +74,32 @@ function round(fleet: Member[]): { ms: number; slots: number } {
 function run(name: string, fleet: Member[]): void {
   round(fleet); // one discarded round warms the JIT and the zone caches
   const rounds = Array.from({ length: ROUNDS }, () => round(fleet));
-  for (const [k, r] of rounds.entries()) console.log(`  ${name} round ${k + 1}: ${r.slots.toLocaleString('en-US')} slots in ${r.ms.toFixed(0)} ms`);
+  for (const [k, r] of rounds.entries())
+    console.log(`  ${name} round ${k + 1}: ${r.slots.toLocaleString('en-US')} slots in ${r.ms.toFixed(0)} ms`);
   const perSecond = rounds.map((r) => (r.slots / r.ms) * 1000).sort((a, b) => a - b);
   const passes = rounds.map((r) => (fleet.length / r.ms) * 1000).sort((a, b) => a - b);
-  console.log(`${name}: median ${Math.round(perSecond[1]!).toLocaleString('en-US')} slot decisions/s, ${Math.round(passes[1]!).toLocaleString('en-US')} Schedule passes/s (${fleet.length.toLocaleString('en-US')} Schedules, ${rounds[0]!.slots.toLocaleString('en-US')} slots per round)`);
+  console.log(
+    `${name}: median ${Math.round(perSecond[1]!).toLocaleString('en-US')} slot decisions/s, ${Math.round(passes[1]!).toLocaleString('en-US')} Schedule passes/s (${fleet.length.toLocaleString('en-US')} Schedules, ${rounds[0]!.slots.toLocaleString('en-US')} slots per round)`,
+  );
 }
 
 console.log(`Node ${process.version}, ${FLEET.toLocaleString('en-US')} Schedules, median of ${ROUNDS} rounds`);
 // steady: the window is the last slot only (watermark just before it).
-run('steady  ', Array.from({ length: FLEET }, (_, i) => steady(member(i, 48))));
-run('catch-up', Array.from({ length: FLEET }, (_, i) => member(i, 6)));
+run(
+  'steady  ',
+  Array.from({ length: FLEET }, (_, i) => steady(member(i, 48))),
+);
+run(
+  'catch-up',
+  Array.from({ length: FLEET }, (_, i) => member(i, 6)),
+);
 
 function steady(m: Member): Member {
   const last = m.jobs[m.jobs.length - 1]!;
   const slot = last.metadata.annotations!['batch.kubernetes.io/cronjob-scheduled-timestamp']!;
-  return { state: { ...m.state, watermark: iso(new Date(Date.parse(slot) - 1000)) }, jobs: m.jobs.slice(-3), now: new Date(Date.parse(slot) + 30_000) };
+  return {
+    state: { ...m.state, watermark: iso(new Date(Date.parse(slot) - 1000)) },
+    jobs: m.jobs.slice(-3),
+    now: new Date(Date.parse(slot) + 30_000),
+  };
 }

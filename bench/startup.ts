@@ -34,7 +34,10 @@ const median = (xs: number[]) => {
 };
 
 /** timeToOutput runs a command and resolves with ms to its first stdout byte and to its exit. */
-function timeToOutput(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ firstOutputMs: number; exitMs: number; code: number | null }> {
+function timeToOutput(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ firstOutputMs: number; exitMs: number; code: number | null }> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     let first: number | undefined;
@@ -43,7 +46,9 @@ function timeToOutput(args: string[], env: NodeJS.ProcessEnv = process.env): Pro
     child.stdout.on('data', mark);
     child.stderr.on('data', mark);
     child.on('error', reject);
-    child.on('exit', (code) => resolvePromise({ firstOutputMs: Math.round((first ?? performance.now() - t0)), exitMs: Math.round(performance.now() - t0), code }));
+    child.on('exit', (code) =>
+      resolvePromise({ firstOutputMs: Math.round(first ?? performance.now() - t0), exitMs: Math.round(performance.now() - t0), code }),
+    );
   });
 }
 
@@ -54,7 +59,11 @@ async function series(what: string, args: string[], env?: NodeJS.ProcessEnv) {
     if (r.code !== 0) throw new Error(`${what} exited with ${r.code}`);
     runs.push(r);
   }
-  return { firstOutputMs: median(runs.map((r) => r.firstOutputMs)), exitMs: median(runs.map((r) => r.exitMs)), runs: runs.map((r) => r.firstOutputMs) };
+  return {
+    firstOutputMs: median(runs.map((r) => r.firstOutputMs)),
+    exitMs: median(runs.map((r) => r.exitMs)),
+    runs: runs.map((r) => r.firstOutputMs),
+  };
 }
 
 /** controllerToReady starts the controller and resolves with ms until /readyz says 200, and its RSS then. */
@@ -62,14 +71,28 @@ async function controllerToReady(ns: string): Promise<{ readyMs: number; rssMiB:
   const metricsPort = await freePort();
   const healthPort = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'controller', `--watch-namespaces=${ns}`, '--leader-elect=false', `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${healthPort}`], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'controller',
+      `--watch-namespaces=${ns}`,
+      '--leader-elect=false',
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+      `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+    ],
+    {
+      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the controller exited with ${child.exitCode}`);
-      const ok = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - t0 > 120_000) throw new Error('the controller did not get ready in 120 s');
       await new Promise((r) => setTimeout(r, 5));
@@ -99,21 +122,31 @@ async function main() {
         apiVersion: 'schedule-operator.io/v1alpha1',
         kind: 'Schedule',
         metadata: { name, namespace: ns },
-        spec: { schedule: `${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } } },
+        spec: {
+          schedule: `${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`,
+          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } },
+        },
       });
       await eventually('the Schedule CRD', async () => (await kube.create(schedulesPath(ns), schedule('target', 0)), true), 30_000, 500);
       out.run = await series('run', [BIN, 'run', 'target', '-n', ns], { ...process.env, KUBECONFIG: kubeconfig });
       const names = Array.from({ length: SCHEDULES }, (_, i) => `s-${i}`);
       let next = 0;
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < names.length) {
-          const i = next++;
-          await kube.create(schedulesPath(ns), schedule(names[i]!, i));
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < names.length) {
+            const i = next++;
+            await kube.create(schedulesPath(ns), schedule(names[i]!, i));
+          }
+        }),
+      );
       const ctl = [];
       for (let i = 0; i < RUNS; i++) ctl.push(await controllerToReady(ns));
-      out.controller = { schedules: SCHEDULES + 1, readyMs: median(ctl.map((c) => c.readyMs)), rssMiB: median(ctl.map((c) => c.rssMiB)), runs: ctl.map((c) => c.readyMs) };
+      out.controller = {
+        schedules: SCHEDULES + 1,
+        readyMs: median(ctl.map((c) => c.readyMs)),
+        rssMiB: median(ctl.map((c) => c.rssMiB)),
+        runs: ctl.map((c) => c.readyMs),
+      };
     } finally {
       await kube.remove(`/api/v1/namespaces/${ns}`);
     }

@@ -73,20 +73,44 @@ async function main(): Promise<void> {
   const deps = webhookDeps(restClient(kc), { checkJobPermission: true, minIntervalMinutes: undefined });
   const router = webhookRouter(deps);
   const sarStats = (deps.canCreateJobs as { stats?: () => { hits: number; misses: number; shared: number } }).stats;
-  const reportSar = () => sarStats && console.log(`         SubjectAccessReviews: ${sarStats().misses} asked, ${sarStats().hits} answered from the cache, ${sarStats().shared} shared a call in flight`);
+  const reportSar = () =>
+    sarStats &&
+    console.log(
+      `         SubjectAccessReviews: ${sarStats().misses} asked, ${sarStats().hits} answered from the cache, ${sarStats().shared} shared a call in flight`,
+    );
   const server = await startWebhookServer(router, { host: '127.0.0.1', port: 0, certDir: dir });
   const ns = `bench-${process.pid}`;
   const vwc = `schedule-operator-bench-${process.pid}`;
   const crd = parse(readFileSync('crds/schedule-operator.io_schedules.yaml', 'utf8'));
-  await rest.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, { body: crd, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'bench', force: 'true' } });
+  await rest.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, {
+    body: crd,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: 'bench', force: 'true' },
+  });
   await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
   try {
     // Every authenticated user may create Schedules and Jobs in the bench namespace (and nowhere else).
     const rbac = '/apis/rbac.authorization.k8s.io/v1';
-    await rest.request('POST', `${rbac}/namespaces/${ns}/roles`, { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'bench' },
-      rules: [{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] }, { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }] } });
-    await rest.request('POST', `${rbac}/namespaces/${ns}/rolebindings`, { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'bench' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bench' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }] } });
+    await rest.request('POST', `${rbac}/namespaces/${ns}/roles`, {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'bench' },
+        rules: [
+          { apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] },
+          { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] },
+        ],
+      },
+    });
+    await rest.request('POST', `${rbac}/namespaces/${ns}/rolebindings`, {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'bench' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bench' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }],
+      },
+    });
     // One client per impersonated user (kubeconfig `as:`), as separate kubectl users would be.
     const clients = new Map<string, Rest>();
     const as = (name: string): Rest => {
@@ -111,29 +135,61 @@ async function main(): Promise<void> {
       jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } },
     });
     const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: caPem });
-    await measure('direct', (i) => new Promise<void>((resolve, reject) => {
-      const body = JSON.stringify({
-        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-        request: { uid: `u${i}`, kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' }, operation: 'CREATE', namespace: ns, name: `s${i}`,
-          userInfo: { username: user(i), groups: ['system:authenticated'] }, object: { metadata: { name: `s${i}`, namespace: ns }, spec: spec(i) } },
-      });
-      const req = https.request({ host: '127.0.0.1', port: server.port, path: WEBHOOK_PATH, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => (JSON.parse(text).response?.allowed ? resolve() : reject(new Error(`refused: ${text.slice(0, 300)}`))));
-      });
-      req.on('error', reject);
-      req.end(body);
-    }));
+    await measure(
+      'direct',
+      (i) =>
+        new Promise<void>((resolve, reject) => {
+          const body = JSON.stringify({
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            request: {
+              uid: `u${i}`,
+              kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' },
+              operation: 'CREATE',
+              namespace: ns,
+              name: `s${i}`,
+              userInfo: { username: user(i), groups: ['system:authenticated'] },
+              object: { metadata: { name: `s${i}`, namespace: ns }, spec: spec(i) },
+            },
+          });
+          const req = https.request(
+            {
+              host: '127.0.0.1',
+              port: server.port,
+              path: WEBHOOK_PATH,
+              method: 'POST',
+              agent,
+              headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => (JSON.parse(text).response?.allowed ? resolve() : reject(new Error(`refused: ${text.slice(0, 300)}`))));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        }),
+    );
     reportSar();
 
     await rest.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
       body: {
-        apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: vwc },
-        webhooks: [{ name: 'schedules.schedule-operator.io', admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', timeoutSeconds: 10,
-          clientConfig: { url: `https://127.0.0.1:${server.port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
-          rules: [{ apiGroups: ['schedule-operator.io'], apiVersions: ['v1alpha1'], operations: ['CREATE'], resources: ['schedules'] }],
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } }],
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: vwc },
+        webhooks: [
+          {
+            name: 'schedules.schedule-operator.io',
+            admissionReviewVersions: ['v1'],
+            sideEffects: 'None',
+            failurePolicy: 'Fail',
+            timeoutSeconds: 10,
+            clientConfig: { url: `https://127.0.0.1:${server.port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
+            rules: [{ apiGroups: ['schedule-operator.io'], apiVersions: ['v1alpha1'], operations: ['CREATE'], resources: ['schedules'] }],
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+          },
+        ],
       },
     });
     await new Promise((r) => setTimeout(r, 2000)); // the API server picks the registration up asynchronously
@@ -152,7 +208,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(`bench/webhook.ts: ${(err as Error).message}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench/webhook.ts: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

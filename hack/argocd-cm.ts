@@ -10,14 +10,22 @@ const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 /** block indents a file as a YAML literal block scalar body. */
 function block(text: string, indent: number): string {
   const pad = ' '.repeat(indent);
-  return text.trimEnd().split('\n').map((l) => (l ? pad + l : '')).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => (l ? pad + l : ''))
+    .join('\n');
 }
 
 /** kinds lists the <group>/<Kind> folders under dir. */
 function kinds(dir: string): Array<{ group: string; kind: string; path: string }> {
   return readdirSync(dir, { withFileTypes: true })
     .filter((g) => g.isDirectory())
-    .flatMap((g) => readdirSync(join(dir, g.name), { withFileTypes: true }).filter((k) => k.isDirectory()).map((k) => ({ group: g.name, kind: k.name, path: join(dir, g.name, k.name) })))
+    .flatMap((g) =>
+      readdirSync(join(dir, g.name), { withFileTypes: true })
+        .filter((k) => k.isDirectory())
+        .map((k) => ({ group: g.name, kind: k.name, path: join(dir, g.name, k.name) })),
+    )
     .sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
 }
 
@@ -31,9 +39,16 @@ export function renderArgoCdPatch(dir: string): string {
     }
     const actions = join(path, 'actions');
     if (existsSync(join(actions, 'discovery.lua'))) {
-      const names = readdirSync(actions, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(actions, d.name, 'action.lua'))).map((d) => d.name).sort();
-      const definitions = names.map((n) => `      - name: ${n}\n        action.lua: |\n${block(readFileSync(join(actions, n, 'action.lua'), 'utf8'), 10)}`);
-      entries.push(`  resource.customizations.actions.${key}: |\n    discovery.lua: |\n${block(readFileSync(join(actions, 'discovery.lua'), 'utf8'), 6)}\n    definitions:\n${definitions.join('\n')}`);
+      const names = readdirSync(actions, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(actions, d.name, 'action.lua')))
+        .map((d) => d.name)
+        .sort();
+      const definitions = names.map(
+        (n) => `      - name: ${n}\n        action.lua: |\n${block(readFileSync(join(actions, n, 'action.lua'), 'utf8'), 10)}`,
+      );
+      entries.push(
+        `  resource.customizations.actions.${key}: |\n    discovery.lua: |\n${block(readFileSync(join(actions, 'discovery.lua'), 'utf8'), 6)}\n    definitions:\n${definitions.join('\n')}`,
+      );
     }
   }
   return `# Generated from argocd/<group>/<Kind>/ (health.lua, actions/) by \`make argocd-cm\`. Do not edit.

@@ -7,7 +7,12 @@ import { parse } from 'yaml';
 
 const CHART = fileURLToPath(new URL('../charts/schedule-operator/', import.meta.url));
 
-interface Row { key: string; type: string; default: string; description: string }
+interface Row {
+  key: string;
+  type: string;
+  default: string;
+  description: string;
+}
 
 function lookup(values: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), values);

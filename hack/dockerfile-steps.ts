@@ -18,7 +18,12 @@ const ignoreNegations = readFileSync(join(context, '.dockerignore'), 'utf8')
   .filter((l) => l.startsWith('!'))
   .map((l) => l.slice(1).replace(/\/$/, ''));
 
-interface Stage { name: string; root: string; workdir: string; env: Record<string, string> }
+interface Stage {
+  name: string;
+  root: string;
+  workdir: string;
+  env: Record<string, string>;
+}
 
 export function duBytes(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -69,7 +74,8 @@ function main(): number {
           const args = from ? restWords.slice(1) : restWords;
           const dest = args.pop()!;
           for (const src of args) {
-            if (!from && !ignoreNegations.includes(src)) throw new Error(`COPY ${src}: .dockerignore does not let ${src} into the build context`);
+            if (!from && !ignoreNegations.includes(src))
+              throw new Error(`COPY ${src}: .dockerignore does not let ${src} into the build context`);
             const source = from ? inStage(from, src) : join(context, src);
             const target = dest.endsWith('/') ? join(inStage(stage!, dest), src.split('/').pop()!) : inStage(stage!, dest);
             mkdirSync(dirname(target), { recursive: true });
@@ -80,7 +86,8 @@ function main(): number {
         case 'RUN': {
           log(`RUN ${rest}`);
           // Here the steps run on this machine, with its npm cache: never wipe it.
-          if (/npm cache clean/.test(rest)) throw new Error('RUN npm cache clean would wipe this machine\'s npm cache; multi-stage builds do not need it');
+          if (/npm cache clean/.test(rest))
+            throw new Error("RUN npm cache clean would wipe this machine's npm cache; multi-stage builds do not need it");
           execFileSync('bash', ['-euo', 'pipefail', '-c', rest], {
             cwd: join(stage!.root, stage!.workdir),
             env: { ...process.env, ...stage!.env },
@@ -104,7 +111,11 @@ function main(): number {
     const [cmd, ...args] = entrypoint.map((a) => (a.startsWith('/') ? join(final.root, a) : a));
     if (cmd !== 'node') throw new Error(`ENTRYPOINT starts ${cmd}, expected node`);
     for (const extra of [['--help'], ['controller', '--help'], ['next', '0 2 * * *', '--count', '1', '--from', '2026-01-01T00:00:00Z']]) {
-      const out = execFileSync(process.execPath, [...args, ...extra], { cwd: join(final.root, final.workdir), env: { PATH: process.env.PATH ?? '', ...final.env }, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [...args, ...extra], {
+        cwd: join(final.root, final.workdir),
+        env: { PATH: process.env.PATH ?? '', ...final.env },
+        encoding: 'utf8',
+      });
       log(`schedule-operator ${extra.join(' ')}: ok (${out.split('\n')[0]})`);
     }
     const nm = join(final.root, 'app/node_modules');

@@ -62,7 +62,9 @@ export function readModules(root: string): Module[] {
       if (isComment(text, m.index!)) continue;
       let target: string | undefined;
       if (specifier.startsWith('.')) {
-        const resolved = normalize(join(dirname(path), specifier)).replace(/\\/g, '/').replace(/\.js$/, '.ts');
+        const resolved = normalize(join(dirname(path), specifier))
+          .replace(/\\/g, '/')
+          .replace(/\.js$/, '.ts');
         target = resolved;
       }
       imports.push({ specifier, target, line });
@@ -116,7 +118,8 @@ export function layerViolations(modules: Module[], layers = LAYERS): string[] {
 /** importCycles lists each strongly connected set of modules (Tarjan), as "a -> b -> a". */
 export function importCycles(modules: Module[]): string[] {
   const edges = new Map<string, string[]>();
-  for (const m of modules) edges.set(m.path, [...new Set(m.imports.map((i) => i.target).filter((t): t is string => !!t && t.startsWith('src/')))]);
+  for (const m of modules)
+    edges.set(m.path, [...new Set(m.imports.map((i) => i.target).filter((t): t is string => !!t && t.startsWith('src/')))]);
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
@@ -159,7 +162,9 @@ export function apiCallsOutsideKube(modules: Module[]): string[] {
   for (const m of modules) {
     if (m.path.startsWith('src/kube/')) continue;
     for (const call of m.text.matchAll(API_CALL_RE)) {
-      out.push(`${m.path}:${m.text.slice(0, call.index).split('\n').length}: calls the API server (${call[0].replace(/\s+/g, ' ')}...); move it behind a function in src/kube`);
+      out.push(
+        `${m.path}:${m.text.slice(0, call.index).split('\n').length}: calls the API server (${call[0].replace(/\s+/g, ' ')}...); move it behind a function in src/kube`,
+      );
     }
   }
   return out;

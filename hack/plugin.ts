@@ -10,7 +10,20 @@
 // $SCHEDULE_OPERATOR_CACHE (default ~/.cache/schedule-operator)/plugin/<hash>/, so a rebuild without changes is a copy.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -150,7 +163,13 @@ function strip(bin: string, log: (line: string) => void): void {
  */
 function seaBlob(work: string, useCodeCache: boolean): Buffer {
   const name = useCodeCache ? 'host' : 'portable';
-  const config = { main: 'kubectl-schedule.cjs', output: `sea-${name}.blob`, disableExperimentalSEAWarning: true, useCodeCache, useSnapshot: false };
+  const config = {
+    main: 'kubectl-schedule.cjs',
+    output: `sea-${name}.blob`,
+    disableExperimentalSEAWarning: true,
+    useCodeCache,
+    useSnapshot: false,
+  };
   writeFileSync(join(work, `sea-${name}.json`), JSON.stringify(config));
   run(process.execPath, ['--experimental-sea-config', `sea-${name}.json`], { cwd: work, quiet: true });
   return readFileSync(join(work, config.output));
@@ -159,8 +178,23 @@ function seaBlob(work: string, useCodeCache: boolean): Buffer {
 /** archive writes a reproducible tar.gz (fixed owner, mtime and order; gzip without a name or time). */
 function archive(dir: string, out: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const tar = ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--format=ustar', '-C', dir, '-cf', '-', 'kubectl-schedule', 'LICENSE'];
-    const child = spawn('bash', ['-o', 'pipefail', '-c', `tar ${tar.map((a) => `'${a}'`).join(' ')} | gzip -n -6 > '${out}'`], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const tar = [
+      '--sort=name',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--mtime=@0',
+      '--format=ustar',
+      '-C',
+      dir,
+      '-cf',
+      '-',
+      'kubectl-schedule',
+      'LICENSE',
+    ];
+    const child = spawn('bash', ['-o', 'pipefail', '-c', `tar ${tar.map((a) => `'${a}'`).join(' ')} | gzip -n -6 > '${out}'`], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -174,7 +208,12 @@ const sha256File = (file: string) => createHash('sha256').update(readFileSync(fi
 async function buildInto(dir: string, code: string, version: string, log: (line: string) => void): Promise<void> {
   // postject has no type declarations: its one function, as its README gives it.
   const { inject } = createRequire(import.meta.url)('postject') as {
-    inject(file: string, name: string, data: Buffer, options: { sentinelFuse: string; machoSegmentName?: string; overwrite?: boolean }): Promise<void>;
+    inject(
+      file: string,
+      name: string,
+      data: Buffer,
+      options: { sentinelFuse: string; machoSegmentName?: string; overwrite?: boolean },
+    ): Promise<void>;
   };
   const work = join(dir, '.work');
   mkdirSync(work, { recursive: true });
@@ -188,7 +227,9 @@ async function buildInto(dir: string, code: string, version: string, log: (line:
     copyFileSync(nodeBinary(t, log), bin);
     chmodSync(bin, 0o755);
     strip(bin, log);
-    log(`[plugin] injecting the SEA blob into ${binaryName(t)}${host ? ' (with code cache)' : ''}; postject's "Can't find string offset" warnings are harmless`);
+    log(
+      `[plugin] injecting the SEA blob into ${binaryName(t)}${host ? ' (with code cache)' : ''}; postject's "Can't find string offset" warnings are harmless`,
+    );
     await inject(bin, 'NODE_SEA_BLOB', blobs.get(host)!, { sentinelFuse: SEA_FUSE, machoSegmentName: 'NODE_SEA' });
     const stage = join(work, binaryName(t));
     mkdirSync(stage);
@@ -198,7 +239,12 @@ async function buildInto(dir: string, code: string, version: string, log: (line:
   }
   await Promise.all(archives);
   const sums = Object.fromEntries(PLUGIN.targets.map((t) => [archiveName(t), sha256File(join(dir, archiveName(t)))]));
-  writeFileSync(join(dir, 'SHA256SUMS'), Object.entries(sums).map(([f, s]) => `${s}  ${f}\n`).join(''));
+  writeFileSync(
+    join(dir, 'SHA256SUMS'),
+    Object.entries(sums)
+      .map(([f, s]) => `${s}  ${f}\n`)
+      .join(''),
+  );
   writeFileSync(join(dir, 'schedule.yaml'), renderManifest(version, sums));
   rmSync(work, { recursive: true, force: true });
 }

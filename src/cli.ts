@@ -61,7 +61,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 async function startController(argv: string[], io: Io): Promise<number> {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22) {
-    io.stderr(`schedule-operator controller needs Node.js 22 or newer (this is ${process.version}); \`make run\` uses Node 24 from the project cache`);
+    io.stderr(
+      `schedule-operator controller needs Node.js 22 or newer (this is ${process.version}); \`make run\` uses Node 24 from the project cache`,
+    );
     return 1;
   }
   const { runController } = await import('./main.js');

@@ -41,7 +41,10 @@ const duration = (what: string) =>
 const bindAddress = z.string().transform((s, ctx) => {
   const parsed = parseBindAddress(s);
   if (parsed === 'bad') {
-    ctx.addIssue({ code: 'custom', message: `"${s}" is not an address; write host:port (127.0.0.1:8080), :port for every interface, or 0 to turn the server off` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${s}" is not an address; write host:port (127.0.0.1:8080), :port for every interface, or 0 to turn the server off`,
+    });
     return z.NEVER;
   }
   return parsed;
@@ -61,13 +64,23 @@ const MAX_RESYNC_MS = 576 * 3_600_000;
 
 /** The settings, each with its flag, its default and its help line (the types are the design doc). */
 export const settings = {
-  kubeconfig: { schema: z.string().min(1).optional(), default: undefined, help: 'kubeconfig: path to a kubeconfig file (default: $KUBECONFIG, then in-cluster, then ~/.kube/config)' },
+  kubeconfig: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    help: 'kubeconfig: path to a kubeconfig file (default: $KUBECONFIG, then in-cluster, then ~/.kube/config)',
+  },
   'watch-namespaces': {
     schema: z.string().transform((s, ctx) => {
-      const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const bad = list.find((n) => !DNS_LABEL.test(n) || n.length > 63);
       if (bad) {
-        ctx.addIssue({ code: 'custom', message: `"${bad}" is not a namespace name; give a comma-separated list of namespaces, or nothing for all` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${bad}" is not a namespace name; give a comma-separated list of namespaces, or nothing for all`,
+        });
         return z.NEVER;
       }
       return [...new Set(list)];
@@ -75,24 +88,62 @@ export const settings = {
     default: '',
     help: 'watch-namespaces: comma-separated namespaces to watch; empty watches all namespaces',
   },
-  'metrics-bind-address': { schema: bindAddress, default: '127.0.0.1:8080', help: 'metrics-bind-address: where /metrics listens (host:port; ":8080" = every interface; 0 = off)' },
-  'health-probe-bind-address': { schema: bindAddress, default: '127.0.0.1:8081', help: 'health-probe-bind-address: where /healthz and /readyz listen (host:port; ":8081" = every interface; 0 = off)' },
-  'leader-elect': { schema: bool, default: 'true', help: 'leader-elect: run reconciles only while holding the Lease, so replicas can stand by' },
-  'leader-election-namespace': { schema: z.string().regex(DNS_LABEL, 'write a namespace name').optional(), default: undefined, help: 'leader-election-namespace: namespace of the Lease (default: the pod namespace, else "default")' },
-  'leader-election-id': { schema: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'write a lower-case name such as schedule-operator-leader'), default: 'schedule-operator-leader', help: 'leader-election-id: name of the Lease' },
-  'leader-election-lease-duration': { schema: duration('lease'), default: '15s', help: 'leader-election-lease-duration: how long standbys wait after the last renewal before taking over' },
-  'leader-election-renew-deadline': { schema: duration('renew deadline'), default: '10s', help: 'leader-election-renew-deadline: how long the leader keeps trying to renew before it gives up leading' },
-  'leader-election-retry-period': { schema: duration('retry period'), default: '2s', help: 'leader-election-retry-period: how often to try to acquire or renew the Lease' },
+  'metrics-bind-address': {
+    schema: bindAddress,
+    default: '127.0.0.1:8080',
+    help: 'metrics-bind-address: where /metrics listens (host:port; ":8080" = every interface; 0 = off)',
+  },
+  'health-probe-bind-address': {
+    schema: bindAddress,
+    default: '127.0.0.1:8081',
+    help: 'health-probe-bind-address: where /healthz and /readyz listen (host:port; ":8081" = every interface; 0 = off)',
+  },
+  'leader-elect': {
+    schema: bool,
+    default: 'true',
+    help: 'leader-elect: run reconciles only while holding the Lease, so replicas can stand by',
+  },
+  'leader-election-namespace': {
+    schema: z.string().regex(DNS_LABEL, 'write a namespace name').optional(),
+    default: undefined,
+    help: 'leader-election-namespace: namespace of the Lease (default: the pod namespace, else "default")',
+  },
+  'leader-election-id': {
+    schema: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'write a lower-case name such as schedule-operator-leader'),
+    default: 'schedule-operator-leader',
+    help: 'leader-election-id: name of the Lease',
+  },
+  'leader-election-lease-duration': {
+    schema: duration('lease'),
+    default: '15s',
+    help: 'leader-election-lease-duration: how long standbys wait after the last renewal before taking over',
+  },
+  'leader-election-renew-deadline': {
+    schema: duration('renew deadline'),
+    default: '10s',
+    help: 'leader-election-renew-deadline: how long the leader keeps trying to renew before it gives up leading',
+  },
+  'leader-election-retry-period': {
+    schema: duration('retry period'),
+    default: '2s',
+    help: 'leader-election-retry-period: how often to try to acquire or renew the Lease',
+  },
   // The resync is a safety net, not a heartbeat: watch events bring every change of a Schedule, its CronJob and
   // its Jobs, and each pass asks for the next one just after the Schedule's next run. What is left for it
   // to catch is a change the operator missed (a bug, a lost event), so it runs as rarely as controller-runtime's
   // (10 h). It is capped at 576h because Node timers cannot wait longer than 24.8 days.
   'resync-period': {
-    schema: duration('resync').refine((ms) => ms <= MAX_RESYNC_MS, { message: 'write at most 576h (24 days); the default 10h suits almost every cluster' }),
+    schema: duration('resync').refine((ms) => ms <= MAX_RESYNC_MS, {
+      message: 'write at most 576h (24 days); the default 10h suits almost every cluster',
+    }),
     default: '10h',
     help: 'resync-period: a safety net: every Schedule is reconciled again at least this often, though watch events and its next run already bring every pass it needs',
   },
-  'max-concurrent-reconciles': { schema: z.coerce.number().int('write a whole number').min(1, 'write at least 1').max(64, 'write at most 64'), default: '4', help: 'max-concurrent-reconciles: how many Schedules are reconciled at once' },
+  'max-concurrent-reconciles': {
+    schema: z.coerce.number().int('write a whole number').min(1, 'write at least 1').max(64, 'write at most 64'),
+    default: '4',
+    help: 'max-concurrent-reconciles: how many Schedules are reconciled at once',
+  },
   'min-interval': {
     schema: z.string().transform((s, ctx) => {
       if (s === '' || s === '0' || s === 'off') return undefined;
@@ -106,12 +157,38 @@ export const settings = {
     default: 'off',
     help: 'min-interval: the shortest time allowed between two runs of a Schedule (e.g. 5m); off by default',
   },
-  'log-level': { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: 'write one of trace, debug, info, warn, error, fatal, silent' }), default: 'info', help: 'log-level: trace, debug, info, warn, error, fatal or silent' },
-  'per-schedule-metrics': { schema: bool, default: 'true', help: 'per-schedule-metrics: label metrics with namespace and schedule; turn off for very large fleets' },
-  'webhook-bind-address': { schema: bindAddress, default: '0', help: 'webhook-bind-address: where the validating admission webhook listens over HTTPS (host:port; ":9443" = every interface; 0 = off)' },
-  'webhook-cert-dir': { schema: z.string().min(1, 'write a folder holding tls.crt and tls.key'), default: '/var/run/schedule-operator/webhook-certs', help: 'webhook-cert-dir: folder with the webhook serving certificate, tls.crt and tls.key (re-read every minute)' },
-  'allow-private-callback-targets': { schema: bool, default: 'false', help: 'allow-private-callback-targets: let spec.notify callbacks go to loopback, link-local and metadata addresses (off: refused, so a Schedule cannot make the operator probe its own node)' },
-  'webhook-check-job-permission': { schema: bool, default: 'true', help: 'webhook-check-job-permission: refuse Schedules from users who may not create Jobs in the namespace (SubjectAccessReview)' },
+  'log-level': {
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+      message: 'write one of trace, debug, info, warn, error, fatal, silent',
+    }),
+    default: 'info',
+    help: 'log-level: trace, debug, info, warn, error, fatal or silent',
+  },
+  'per-schedule-metrics': {
+    schema: bool,
+    default: 'true',
+    help: 'per-schedule-metrics: label metrics with namespace and schedule; turn off for very large fleets',
+  },
+  'webhook-bind-address': {
+    schema: bindAddress,
+    default: '0',
+    help: 'webhook-bind-address: where the validating admission webhook listens over HTTPS (host:port; ":9443" = every interface; 0 = off)',
+  },
+  'webhook-cert-dir': {
+    schema: z.string().min(1, 'write a folder holding tls.crt and tls.key'),
+    default: '/var/run/schedule-operator/webhook-certs',
+    help: 'webhook-cert-dir: folder with the webhook serving certificate, tls.crt and tls.key (re-read every minute)',
+  },
+  'allow-private-callback-targets': {
+    schema: bool,
+    default: 'false',
+    help: 'allow-private-callback-targets: let spec.notify callbacks go to loopback, link-local and metadata addresses (off: refused, so a Schedule cannot make the operator probe its own node)',
+  },
+  'webhook-check-job-permission': {
+    schema: bool,
+    default: 'true',
+    help: 'webhook-check-job-permission: refuse Schedules from users who may not create Jobs in the namespace (SubjectAccessReview)',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -165,7 +242,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       const isBool = settings[flag].schema === bool;
       const next = argv[i + 1];
       if (isBool && (next === undefined || next.startsWith('-') || !/^(true|false)$/.test(next))) value = 'true';
-      else if (next === undefined) return { ok: false, error: `flag --${flag} needs a value (env ${envName(flag)}): ${settings[flag].help}` };
+      else if (next === undefined)
+        return { ok: false, error: `flag --${flag} needs a value (env ${envName(flag)}): ${settings[flag].help}` };
       else value = argv[++i]!;
     }
     raw.set(flag, { value, source: `flag --${flag}` });
@@ -208,7 +286,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (config.leaderElect && !(config.leaseDurationMs > config.renewDeadlineMs && config.renewDeadlineMs > config.retryPeriodMs)) {
     return {
       ok: false,
-      error: 'leader election needs lease-duration > renew-deadline > retry-period (flags --leader-election-lease-duration, --leader-election-renew-deadline, --leader-election-retry-period); the defaults 15s, 10s, 2s work',
+      error:
+        'leader election needs lease-duration > renew-deadline > retry-period (flags --leader-election-lease-duration, --leader-election-renew-deadline, --leader-election-retry-period); the defaults 15s, 10s, 2s work',
     };
   }
   return { ok: true, config };

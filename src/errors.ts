@@ -86,7 +86,8 @@ interface Entry<C extends ErrorCode> {
   message(args: MessageArgs[C]): string;
 }
 
-const grantFor = (c: ApiCall) => `grant its ServiceAccount "${c.verb}" on "${c.resource}"${c.group ? ` in API group "${c.group}"` : ''} (the Helm chart's Role has it)`;
+const grantFor = (c: ApiCall) =>
+  `grant its ServiceAccount "${c.verb}" on "${c.resource}"${c.group ? ` in API group "${c.group}"` : ''} (the Helm chart's Role has it)`;
 
 const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
   InvalidSpec: {
@@ -107,7 +108,8 @@ const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
   },
   PermissionDenied: {
     retry: 'terminal',
-    message: ({ call }) => `${call.what} failed: the operator may not ${call.verb} ${call.resource} in namespace ${call.namespace} (403 Forbidden): ${grantFor(call)}`,
+    message: ({ call }) =>
+      `${call.what} failed: the operator may not ${call.verb} ${call.resource} in namespace ${call.namespace} (403 Forbidden): ${grantFor(call)}`,
   },
   ApiUnavailable: {
     retry: 'transient',
@@ -115,15 +117,18 @@ const CATALOGUE: { [C in ErrorCode]: Entry<C> } = {
   },
   Conflict: {
     retry: 'transient',
-    message: ({ call, detail }) => `${call.what} failed: the object changed since it was read (409 Conflict: ${detail}); retrying with a fresh copy`,
+    message: ({ call, detail }) =>
+      `${call.what} failed: the object changed since it was read (409 Conflict: ${detail}); retrying with a fresh copy`,
   },
   StatusRejected: {
     retry: 'terminal',
-    message: ({ call, detail }) => `${call.what} failed: the API server rejected the status (${detail}); is the installed CRD older than the operator? Apply crds/ of this release`,
+    message: ({ call, detail }) =>
+      `${call.what} failed: the API server rejected the status (${detail}); is the installed CRD older than the operator? Apply crds/ of this release`,
   },
   InternalError: {
     retry: 'transient',
-    message: ({ call, detail }) => `${call ? `${call.what} failed` : 'the pass failed'} unexpectedly (${detail}); retrying with backoff, please report this if it persists`,
+    message: ({ call, detail }) =>
+      `${call ? `${call.what} failed` : 'the pass failed'} unexpectedly (${detail}); retrying with backoff, please report this if it persists`,
   },
   RunActive: {
     retry: 'wait',

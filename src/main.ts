@@ -101,7 +101,17 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     const w = config.webhookBindAddress;
     if (w) {
       // Its own connection pool: admissions never wait behind reconciles for a socket, nor the reverse.
-      webhook = await startWebhook({ rest: restClient(kc), host: w.host, port: w.port, certDir: config.webhookCertDir, checkJobPermission: config.webhookCheckJobPermission, minIntervalMinutes: config.minIntervalMinutes, allowPrivateCallbackTargets: config.allowPrivateCallbackTargets, log, registry });
+      webhook = await startWebhook({
+        rest: restClient(kc),
+        host: w.host,
+        port: w.port,
+        certDir: config.webhookCertDir,
+        checkJobPermission: config.webhookCheckJobPermission,
+        minIntervalMinutes: config.minIntervalMinutes,
+        allowPrivateCallbackTargets: config.allowPrivateCallbackTargets,
+        log,
+        registry,
+      });
     }
   } catch (err) {
     await Promise.all(servers.map(close));

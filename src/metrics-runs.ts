@@ -29,14 +29,30 @@ export function runMetrics(registry: Registry, perSchedule: boolean): RunMetrics
   const labels = perSchedule ? ['namespace', 'schedule', 'trigger', 'result'] : ['trigger', 'result'];
   const total =
     (registry.getSingleMetric(RUNS) as Counter<string> | undefined) ??
-    new Counter({ name: RUNS, help: 'Finished runs counted by the ledger (each Job once), by trigger (Scheduled, Manual) and result', labelNames: labels, registers: [registry] });
+    new Counter({
+      name: RUNS,
+      help: 'Finished runs counted by the ledger (each Job once), by trigger (Scheduled, Manual) and result',
+      labelNames: labels,
+      registers: [registry],
+    });
   const last =
     (registry.getSingleMetric(LAST) as Gauge<string> | undefined) ??
-    new Gauge({ name: LAST, help: 'When the newest counted run finished, as a Unix timestamp', labelNames: perSchedule ? ['namespace', 'schedule', 'result'] : ['result'], registers: [registry] });
+    new Gauge({
+      name: LAST,
+      help: 'When the newest counted run finished, as a Unix timestamp',
+      labelNames: perSchedule ? ['namespace', 'schedule', 'result'] : ['result'],
+      registers: [registry],
+    });
   const slots =
     (registry.getSingleMetric(SLOTS) as Counter<string> | undefined) ??
-    new Counter({ name: SLOTS, help: 'Slots (instants the schedule named) decided, by outcome: Ran, SkippedOverlap, Missed, Suspended, Suppressed', labelNames: perSchedule ? ['namespace', 'schedule', 'outcome'] : ['outcome'], registers: [registry] });
-  const slotLabels = (namespace: string, schedule: string, outcome: SlotOutcome) => (perSchedule ? { namespace, schedule, outcome } : { outcome });
+    new Counter({
+      name: SLOTS,
+      help: 'Slots (instants the schedule named) decided, by outcome: Ran, SkippedOverlap, Missed, Suspended, Suppressed',
+      labelNames: perSchedule ? ['namespace', 'schedule', 'outcome'] : ['outcome'],
+      registers: [registry],
+    });
+  const slotLabels = (namespace: string, schedule: string, outcome: SlotOutcome) =>
+    perSchedule ? { namespace, schedule, outcome } : { outcome };
   const known = new Set<string>();
   if (!perSchedule) for (const outcome of SLOT_OUTCOMES) slots.inc({ outcome }, 0);
   const seen = (namespace: string, schedule: string) => {

@@ -32,7 +32,10 @@ export interface WorkqueueMetrics {
 }
 
 const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
-const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+const RECONCILE_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5,
+  5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+];
 
 /** scheduleState is the one state a Schedule is counted under in schedule_operator_schedules. */
 export function scheduleState(s: Schedule): 'suspended' | 'ready' | 'invalid' | 'pending' {
@@ -81,16 +84,30 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
         },
       });
     const condition = (s: Schedule, type: string) => findCondition(s.status?.conditions, type)?.status;
-    perScheduleGauge('schedule_operator_ready', 'Condition Ready of the Schedule: 1 True, 0 False (no series while it has no Ready condition or Ready is Unknown)', (s) => {
-      const ready = condition(s, CONDITION_READY);
-      return ready === 'True' ? 1 : ready === 'False' ? 0 : undefined;
-    });
-    perScheduleGauge('schedule_operator_overdue', 'Condition Overdue of the Schedule (spec.expectSuccessWithin): 1 True, 0 False (no series without spec.expectSuccessWithin)', (s) => {
-      const overdue = condition(s, CONDITION_OVERDUE);
-      return overdue === undefined ? undefined : overdue === 'True' ? 1 : 0;
-    });
-    perScheduleGauge('schedule_operator_consecutive_failures', 'status.consecutiveFailures: failed runs since the last success', (s) => (s.status ? (s.status.consecutiveFailures ?? 0) : undefined));
-    perScheduleGauge('schedule_operator_paused', '1 while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs (status.pause), else 0', (s) => (s.status ? (s.status.pause ? 1 : 0) : undefined));
+    perScheduleGauge(
+      'schedule_operator_ready',
+      'Condition Ready of the Schedule: 1 True, 0 False (no series while it has no Ready condition or Ready is Unknown)',
+      (s) => {
+        const ready = condition(s, CONDITION_READY);
+        return ready === 'True' ? 1 : ready === 'False' ? 0 : undefined;
+      },
+    );
+    perScheduleGauge(
+      'schedule_operator_overdue',
+      'Condition Overdue of the Schedule (spec.expectSuccessWithin): 1 True, 0 False (no series without spec.expectSuccessWithin)',
+      (s) => {
+        const overdue = condition(s, CONDITION_OVERDUE);
+        return overdue === undefined ? undefined : overdue === 'True' ? 1 : 0;
+      },
+    );
+    perScheduleGauge('schedule_operator_consecutive_failures', 'status.consecutiveFailures: failed runs since the last success', (s) =>
+      s.status ? (s.status.consecutiveFailures ?? 0) : undefined,
+    );
+    perScheduleGauge(
+      'schedule_operator_paused',
+      '1 while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs (status.pause), else 0',
+      (s) => (s.status ? (s.status.pause ? 1 : 0) : undefined),
+    );
     new Gauge({
       name: 'schedule_operator_next_run_timestamp_seconds',
       help: 'When the Schedule runs next (status.nextRunTime), as a Unix timestamp',
@@ -111,7 +128,9 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
       registers,
       collect() {
         this.reset();
-        const times = schedules().map((s) => (s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN)).filter((t) => !Number.isNaN(t));
+        const times = schedules()
+          .map((s) => (s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN))
+          .filter((t) => !Number.isNaN(t));
         if (times.length) this.set(Math.min(...times) / 1000);
       },
     });
@@ -120,18 +139,66 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
   return {
     registry,
     perSchedule: opts.perSchedule,
-    reconcileTotal: new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers }),
-    reconcileErrors: new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers }),
-    reconcileTime: new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller', labelNames: ['controller'], buckets: RECONCILE_BUCKETS, registers }),
+    reconcileTotal: new Counter({
+      name: 'controller_runtime_reconcile_total',
+      help: 'Total number of reconciliations per controller',
+      labelNames: ['controller', 'result'],
+      registers,
+    }),
+    reconcileErrors: new Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Total number of reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    }),
+    reconcileTime: new Histogram({
+      name: 'controller_runtime_reconcile_time_seconds',
+      help: 'Length of time per reconciliation per controller',
+      labelNames: ['controller'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    }),
     workqueue: {
       depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers }),
-      adds: new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers }),
-      retries: new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers }),
-      queueDuration: new Histogram({ name: 'workqueue_queue_duration_seconds', help: 'How long in seconds an item stays in workqueue before being requested', labelNames: ['name'], buckets: QUEUE_BUCKETS, registers }),
-      workDuration: new Histogram({ name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes', labelNames: ['name'], buckets: QUEUE_BUCKETS, registers }),
+      adds: new Counter({
+        name: 'workqueue_adds_total',
+        help: 'Total number of adds handled by workqueue',
+        labelNames: ['name'],
+        registers,
+      }),
+      retries: new Counter({
+        name: 'workqueue_retries_total',
+        help: 'Total number of retries handled by workqueue',
+        labelNames: ['name'],
+        registers,
+      }),
+      queueDuration: new Histogram({
+        name: 'workqueue_queue_duration_seconds',
+        help: 'How long in seconds an item stays in workqueue before being requested',
+        labelNames: ['name'],
+        buckets: QUEUE_BUCKETS,
+        registers,
+      }),
+      workDuration: new Histogram({
+        name: 'workqueue_work_duration_seconds',
+        help: 'How long in seconds processing an item from workqueue takes',
+        labelNames: ['name'],
+        buckets: QUEUE_BUCKETS,
+        registers,
+      }),
     },
-    apiWrites: new Counter({ name: 'schedule_operator_api_writes_total', help: 'API writes the operator made, by verb and resource', labelNames: ['verb', 'resource'], registers }),
-    leader: new Gauge({ name: 'leader_election_master_status', help: '1 while this process leads (holds the Lease), else 0', labelNames: ['name'], registers }),
+    apiWrites: new Counter({
+      name: 'schedule_operator_api_writes_total',
+      help: 'API writes the operator made, by verb and resource',
+      labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'leader_election_master_status',
+      help: '1 while this process leads (holds the Lease), else 0',
+      labelNames: ['name'],
+      registers,
+    }),
     observeSchedules(source) {
       schedules = source;
     },

@@ -28,7 +28,12 @@ export interface ConditionInput {
  * setConditions returns `current` with each input condition set: lastTransitionTime moves only when
  * the status changes, so an unchanged condition is byte-for-byte the same (no status write).
  */
-export function setConditions(current: Condition[] | undefined, inputs: ConditionInput[], generation: number | undefined, now: string): Condition[] {
+export function setConditions(
+  current: Condition[] | undefined,
+  inputs: ConditionInput[],
+  generation: number | undefined,
+  now: string,
+): Condition[] {
   const result = [...(current ?? [])];
   for (const input of inputs) {
     const i = result.findIndex((c) => c.type === input.type);

@@ -2,9 +2,7 @@
 // zod's JSON Schema is post-processed into a Kubernetes structural schema: no $schema, no
 // additionalProperties:false beside properties, a type on every node, and CEL rules carried by .meta().
 import { z } from 'zod';
-import {
-  GROUP, KIND, MAX_NAME_LENGTH, PLURAL, VERSION, scheduleSpecSchema, scheduleStatusSchema,
-} from './schedule.js';
+import { GROUP, KIND, MAX_NAME_LENGTH, PLURAL, VERSION, scheduleSpecSchema, scheduleStatusSchema } from './schedule.js';
 
 type JsonSchema = { [key: string]: unknown };
 
@@ -19,9 +17,7 @@ function structural(node: JsonSchema): JsonSchema {
     if (key === '$schema' || key === 'id' || key === 'pattern') continue; // see note on pattern below
     if (key === 'additionalProperties' && value === false) continue;
     if (key === 'properties') {
-      out.properties = Object.fromEntries(
-        Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, structural(v)]),
-      );
+      out.properties = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, structural(v)]));
     } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) {
       out[key] = structural(value as JsonSchema);
     } else {
@@ -79,7 +75,8 @@ export function scheduleCrd(): JsonSchema {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: 'Schedule runs a Job template on a cron schedule, preset or interval in a time zone, through a CronJob the operator owns, and reports every run in its status.',
+              description:
+                'Schedule runs a Job template on a cron schedule, preset or interval in a time zone, through a CronJob the operator owns, and reports every run in its status.',
               required: ['spec'],
               properties: {
                 apiVersion: { type: 'string' },

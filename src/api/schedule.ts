@@ -27,24 +27,18 @@ export const RECENT_FAILURES_LIMIT = 5;
 
 export const presetSchema = z
   .object({
-    frequency: z.enum(FREQUENCIES).describe('frequency: how often the preset runs: hourly, daily, weekdays (Monday to Friday), weekly or monthly.'),
+    frequency: z
+      .enum(FREQUENCIES)
+      .describe('frequency: how often the preset runs: hourly, daily, weekdays (Monday to Friday), weekly or monthly.'),
     at: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
       .optional()
-      .describe('at: the local time of day "HH:MM" (24-hour clock, in spec.timeZone) for daily, weekdays, weekly and monthly presets. Default "00:00".'),
-    minute: z
-      .int()
-      .min(0)
-      .max(59)
-      .optional()
-      .describe('minute: the minute past each hour (0-59) for the hourly preset. Default 0.'),
-    dayOfWeek: z
-      .int()
-      .min(0)
-      .max(6)
-      .optional()
-      .describe('dayOfWeek: the day of the weekly preset, 0 (Sunday) to 6 (Saturday). Default 0.'),
+      .describe(
+        'at: the local time of day "HH:MM" (24-hour clock, in spec.timeZone) for daily, weekdays, weekly and monthly presets. Default "00:00".',
+      ),
+    minute: z.int().min(0).max(59).optional().describe('minute: the minute past each hour (0-59) for the hourly preset. Default 0.'),
+    dayOfWeek: z.int().min(0).max(6).optional().describe('dayOfWeek: the day of the weekly preset, 0 (Sunday) to 6 (Saturday). Default 0.'),
     dayOfMonth: z
       .int()
       .min(1)
@@ -57,14 +51,20 @@ export const presetSchema = z
 
 export const secretKeySelectorSchema = z
   .object({
-    name: z.string().min(1).describe('name: the Secret, in the Schedule\'s namespace.'),
+    name: z.string().min(1).describe("name: the Secret, in the Schedule's namespace."),
     key: z.string().min(1).describe('key: the key in the Secret whose value is the HMAC-SHA256 signing key.'),
   })
   .strict();
 
 export const notifySchema = z
   .object({
-    url: z.string().min(1).max(2048).describe('url: the http(s) endpoint that receives a CloudEvents JSON POST when a run finishes; at most 2048 characters, no user:password@. Loopback, link-local, unspecified and cloud metadata addresses (in any spelling, also inside IPv6, and names such as localhost or metadata.google.internal) are refused unless the operator runs with --allow-private-callback-targets; redirects are not followed.'),
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .describe(
+        'url: the http(s) endpoint that receives a CloudEvents JSON POST when a run finishes; at most 2048 characters, no user:password@. Loopback, link-local, unspecified and cloud metadata addresses (in any spelling, also inside IPv6, and names such as localhost or metadata.google.internal) are refused unless the operator runs with --allow-private-callback-targets; redirects are not followed.',
+      ),
     secretRef: secretKeySelectorSchema
       .optional()
       .describe('secretRef: the Secret key used to sign each delivery (header X-Schedule-Signature: sha256=<hex HMAC of the body>).'),
@@ -86,7 +86,9 @@ export const jobTemplateSchema = z
   })
   .passthrough()
   .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-  .describe('jobTemplate: a batch/v1 JobTemplateSpec, passed to the CronJob as it is. Its Jobs carry the label schedule-operator.io/schedule.');
+  .describe(
+    'jobTemplate: a batch/v1 JobTemplateSpec, passed to the CronJob as it is. Its Jobs carry the label schedule-operator.io/schedule.',
+  );
 
 export const scheduleSpecSchema = z
   .object({
@@ -95,26 +97,34 @@ export const scheduleSpecSchema = z
       .min(1)
       .max(256)
       .optional()
-      .describe('schedule: a cron expression as Kubernetes CronJobs accept it: 5 fields (minute hour day-of-month month day-of-week), names, *, ?, ",", -, / and the macros @yearly @annually @monthly @weekly @daily @midnight @hourly. Exactly one of schedule, preset, interval.'),
+      .describe(
+        'schedule: a cron expression as Kubernetes CronJobs accept it: 5 fields (minute hour day-of-month month day-of-week), names, *, ?, ",", -, / and the macros @yearly @annually @monthly @weekly @daily @midnight @hourly. Exactly one of schedule, preset, interval.',
+      ),
     preset: presetSchema.optional(),
     interval: z
       .string()
       .max(16)
       .optional()
-      .describe('interval: a duration such as 15m, 2h or 24h that divides an hour or a day evenly; compiled to cron. Exactly one of schedule, preset, interval.'),
+      .describe(
+        'interval: a duration such as 15m, 2h or 24h that divides an hour or a day evenly; compiled to cron. Exactly one of schedule, preset, interval.',
+      ),
     timeZone: z
       .string()
       .min(1)
       .max(64)
       .default('UTC')
-      .describe('timeZone: the IANA time zone the schedule is read in, e.g. Europe/Berlin (case-sensitive, as Kubernetes validates CronJob timeZone). Default UTC.'),
+      .describe(
+        'timeZone: the IANA time zone the schedule is read in, e.g. Europe/Berlin (case-sensitive, as Kubernetes validates CronJob timeZone). Default UTC.',
+      ),
     suspend: z.boolean().default(false).describe('suspend: pauses scheduling; the CronJob is suspended and nothing is deleted.'),
     startingDeadlineSeconds: z
       .int()
       .min(10)
       .max(86_400 * 7)
       .default(300)
-      .describe('startingDeadlineSeconds: how late (in seconds) a missed run may still start. Default 300; at least 10, since the CronJob controller may never start runs with a smaller deadline.'),
+      .describe(
+        'startingDeadlineSeconds: how late (in seconds) a missed run may still start. Default 300; at least 10, since the CronJob controller may never start runs with a smaller deadline.',
+      ),
     successfulJobsHistoryLimit: z
       .int()
       .min(0)
@@ -137,18 +147,24 @@ export const scheduleSpecSchema = z
       .string()
       .max(16)
       .optional()
-      .describe('runHistoryMaxAge: how long status.recentRuns keeps a run or slot (a duration such as "30d" or "12h", counted from when it finished or, for a missed or skipped slot, from the slot), besides runHistoryLimit. Default: kept until runHistoryLimit pushes it out. status.recentFailures is not aged.'),
+      .describe(
+        'runHistoryMaxAge: how long status.recentRuns keeps a run or slot (a duration such as "30d" or "12h", counted from when it finished or, for a missed or skipped slot, from the slot), besides runHistoryLimit. Default: kept until runHistoryLimit pushes it out. status.recentFailures is not aged.',
+      ),
     expectSuccessWithin: z
       .string()
       .max(16)
       .optional()
-      .describe('expectSuccessWithin: a dead-man switch: when no run has succeeded for this long (a duration such as "25h" or "90m"), the condition Overdue turns True; the next success clears it. At least the schedule\'s shortest gap between two runs, at most 366d. Default: no check.'),
+      .describe(
+        'expectSuccessWithin: a dead-man switch: when no run has succeeded for this long (a duration such as "25h" or "90m"), the condition Overdue turns True; the next success clears it. At least the schedule\'s shortest gap between two runs, at most 366d. Default: no check.',
+      ),
     pauseAfterConsecutiveFailures: z
       .int()
       .min(1)
       .max(1000)
       .optional()
-      .describe('pauseAfterConsecutiveFailures: after this many failed runs in a row the operator suspends the CronJob (spec stays as it is) and sets Suspended=True with reason PausedAfterFailures; resume with the annotation schedule-operator.io/resume-requested-at: <new token> (schedule-operator resume NAME). Default: never pause.'),
+      .describe(
+        'pauseAfterConsecutiveFailures: after this many failed runs in a row the operator suspends the CronJob (spec stays as it is) and sets Suspended=True with reason PausedAfterFailures; resume with the annotation schedule-operator.io/resume-requested-at: <new token> (schedule-operator resume NAME). Default: never pause.',
+      ),
     jobTemplate: jobTemplateSchema,
     notify: notifySchema.optional(),
   })
@@ -161,7 +177,8 @@ export const scheduleSpecSchema = z
       },
       {
         rule: `!has(self.expectSuccessWithin) || (self.expectSuccessWithin != '' && self.expectSuccessWithin.matches('${DURATION_PATTERN}'))`,
-        message: 'spec.expectSuccessWithin must be a positive duration in d, h, m and s, largest unit first, such as "25h", "90m" or "1h30m"',
+        message:
+          'spec.expectSuccessWithin must be a positive duration in d, h, m and s, largest unit first, such as "25h", "90m" or "1h30m"',
       },
       {
         rule: `!has(self.runHistoryMaxAge) || (self.runHistoryMaxAge != '' && self.runHistoryMaxAge.matches('${DURATION_PATTERN}'))`,
@@ -192,16 +209,29 @@ export const runSchema = z
     completionTime: z.string().optional().describe('completionTime: when the Job finished (RFC3339).'),
     durationSeconds: z.number().optional().describe('durationSeconds: completionTime minus startTime.'),
     result: z.enum(RUN_RESULTS).optional().describe('result: Succeeded or Failed; absent while the run is active.'),
-    reason: z.string().optional().describe('reason: the reason of the Job\'s final condition, e.g. BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy.'),
-    message: z.string().optional().describe('message: the message of the Job\'s final condition.'),
-    container: z.string().optional().describe('container: for a failed run, the container (pod/container) whose termination is described by exitCode, containerReason and terminationMessage.'),
+    reason: z
+      .string()
+      .optional()
+      .describe("reason: the reason of the Job's final condition, e.g. BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy."),
+    message: z.string().optional().describe("message: the message of the Job's final condition."),
+    container: z
+      .string()
+      .optional()
+      .describe(
+        'container: for a failed run, the container (pod/container) whose termination is described by exitCode, containerReason and terminationMessage.',
+      ),
     exitCode: z.int().optional().describe('exitCode: for a failed run, the exit code of the failed container.'),
-    containerReason: z.string().optional().describe('containerReason: for a failed run, why the failed container terminated, e.g. Error, OOMKilled, DeadlineExceeded.'),
+    containerReason: z
+      .string()
+      .optional()
+      .describe('containerReason: for a failed run, why the failed container terminated, e.g. Error, OOMKilled, DeadlineExceeded.'),
     terminationMessage: z
       .string()
       .max(MAX_TERMINATION_MESSAGE_BYTES)
       .optional()
-      .describe(`terminationMessage: for a failed run, the failed container's termination message (its terminationMessagePath), cut to ${MAX_TERMINATION_MESSAGE_BYTES} bytes of UTF-8; never log output unless the container chose terminationMessagePolicy FallbackToLogsOnError.`),
+      .describe(
+        `terminationMessage: for a failed run, the failed container's termination message (its terminationMessagePath), cut to ${MAX_TERMINATION_MESSAGE_BYTES} bytes of UTF-8; never log output unless the container chose terminationMessagePolicy FallbackToLogsOnError.`,
+      ),
   })
   .strict();
 
@@ -209,7 +239,10 @@ export const runSchema = z
 export const runEntrySchema = runSchema
   .extend({
     jobName: z.string().optional().describe('jobName: the Job of this run; absent for a slot that did not run.'),
-    outcome: z.enum(SLOT_OUTCOMES).optional().describe('outcome: for a slot without a Job, Missed or SkippedOverlap (see reason and message); absent for a finished run.'),
+    outcome: z
+      .enum(SLOT_OUTCOMES)
+      .optional()
+      .describe('outcome: for a slot without a Job, Missed or SkippedOverlap (see reason and message); absent for a finished run.'),
   })
   .strict();
 
@@ -218,29 +251,52 @@ export const SLOT_RUNS_LIMIT = 50;
 
 export const slotSegmentSchema = z
   .object({
-    from: z.string().describe('from: when the operator first saw the CronJob with this spec (RFC3339); the first segment also covers the time before, back to the Schedule\'s creation.'),
-    cron: z.string().describe('cron: the CronJob\'s schedule.'),
-    timeZone: z.string().describe('timeZone: the CronJob\'s time zone.'),
+    from: z
+      .string()
+      .describe(
+        "from: when the operator first saw the CronJob with this spec (RFC3339); the first segment also covers the time before, back to the Schedule's creation.",
+      ),
+    cron: z.string().describe("cron: the CronJob's schedule."),
+    timeZone: z.string().describe("timeZone: the CronJob's time zone."),
     suspend: z.boolean().describe('suspend: whether the CronJob was suspended.'),
     paused: z.boolean().optional().describe('paused: the suspension came from pauseAfterConsecutiveFailures, not from spec.suspend.'),
-    startingDeadlineSeconds: z.int().describe('startingDeadlineSeconds: the CronJob\'s startingDeadlineSeconds.'),
+    startingDeadlineSeconds: z.int().describe("startingDeadlineSeconds: the CronJob's startingDeadlineSeconds."),
   })
   .strict();
 
 export const slotRunSchema = z
   .object({
-    job: z.string().describe('job: the Job\'s name.'),
+    job: z.string().describe("job: the Job's name."),
     start: z.string().describe('start: when the Job was created or started, whichever is earlier (RFC3339).'),
     end: z.string().optional().describe('end: when it finished or was deleted (RFC3339); absent while it runs.'),
-    scheduledTime: z.string().optional().describe('scheduledTime: the slot the CronJob controller started it for; absent for a manual run.'),
+    scheduledTime: z
+      .string()
+      .optional()
+      .describe('scheduledTime: the slot the CronJob controller started it for; absent for a manual run.'),
   })
   .strict();
 
 export const slotStateSchema = z
   .object({
-    watermark: z.string().describe('watermark: every slot at or before this instant (RFC3339) has its final outcome, counted in runs.missed / runs.skipped; later slots are pending.'),
-    segments: z.array(slotSegmentSchema).max(SLOT_SEGMENT_LIMIT).optional().describe(`segments: the CronJob specs in force since the watermark, oldest first (at most ${SLOT_SEGMENT_LIMIT}); slots are the instants of the spec in force at each instant.`),
-    runs: z.array(slotRunSchema).max(SLOT_RUNS_LIMIT).optional().describe(`runs: when this Schedule's runs were active, kept until they end before the watermark (at most ${SLOT_RUNS_LIMIT}), so pending slots can be decided after Job garbage collection.`),
+    watermark: z
+      .string()
+      .describe(
+        'watermark: every slot at or before this instant (RFC3339) has its final outcome, counted in runs.missed / runs.skipped; later slots are pending.',
+      ),
+    segments: z
+      .array(slotSegmentSchema)
+      .max(SLOT_SEGMENT_LIMIT)
+      .optional()
+      .describe(
+        `segments: the CronJob specs in force since the watermark, oldest first (at most ${SLOT_SEGMENT_LIMIT}); slots are the instants of the spec in force at each instant.`,
+      ),
+    runs: z
+      .array(slotRunSchema)
+      .max(SLOT_RUNS_LIMIT)
+      .optional()
+      .describe(
+        `runs: when this Schedule's runs were active, kept until they end before the watermark (at most ${SLOT_RUNS_LIMIT}), so pending slots can be decided after Job garbage collection.`,
+      ),
   })
   .strict();
 
@@ -256,7 +312,11 @@ export const pauseSchema = z
 export const lastResumeSchema = z
   .object({
     time: z.string().describe('time: when the operator handled the last resume request (RFC3339).'),
-    consecutiveFailures: z.int().describe('consecutiveFailures: status.consecutiveFailures at that moment; the Schedule pauses again after spec.pauseAfterConsecutiveFailures failures more (a success starts the count afresh).'),
+    consecutiveFailures: z
+      .int()
+      .describe(
+        'consecutiveFailures: status.consecutiveFailures at that moment; the Schedule pauses again after spec.pauseAfterConsecutiveFailures failures more (a success starts the count afresh).',
+      ),
   })
   .strict();
 
@@ -266,8 +326,18 @@ export const runCountsSchema = z
     succeeded: z.int().describe('succeeded: runs that succeeded.'),
     failed: z.int().describe('failed: runs that failed.'),
     manual: z.int().optional().describe('manual: finished runs started by run-now.'),
-    missed: z.int().optional().describe('missed: slots with outcome Missed - nothing ran and no run of this Schedule held the slot off (CronJob controller down or lagging, CronJob not applied); each slot counted once.'),
-    skipped: z.int().optional().describe('skipped: slots with outcome SkippedOverlap - another run of this Schedule was active until the slot\'s deadline (concurrencyPolicy Forbid); each slot counted once.'),
+    missed: z
+      .int()
+      .optional()
+      .describe(
+        'missed: slots with outcome Missed - nothing ran and no run of this Schedule held the slot off (CronJob controller down or lagging, CronJob not applied); each slot counted once.',
+      ),
+    skipped: z
+      .int()
+      .optional()
+      .describe(
+        "skipped: slots with outcome SkippedOverlap - another run of this Schedule was active until the slot's deadline (concurrencyPolicy Forbid); each slot counted once.",
+      ),
   })
   .strict();
 
@@ -281,7 +351,7 @@ export const activeJobSchema = z
 export const countedJobSchema = z
   .object({
     name: z.string().describe('name: the Job.'),
-    uid: z.string().describe('uid: the Job\'s uid; a Job is counted at most once per uid.'),
+    uid: z.string().describe("uid: the Job's uid; a Job is counted at most once per uid."),
   })
   .strict();
 
@@ -300,8 +370,17 @@ export const runRequestSchema = z
 
 export const notifyStatusSchema = z
   .object({
-    pending: z.array(runSchema).max(50).optional().describe('pending: finished runs whose callback has not been delivered yet (oldest first); delivered at least once, also across operator restarts.'),
-    lastDeliveredJobUID: z.string().optional().describe('lastDeliveredJobUID: the Job (uid, the CloudEvent id) of the last delivered callback.'),
+    pending: z
+      .array(runSchema)
+      .max(50)
+      .optional()
+      .describe(
+        'pending: finished runs whose callback has not been delivered yet (oldest first); delivered at least once, also across operator restarts.',
+      ),
+    lastDeliveredJobUID: z
+      .string()
+      .optional()
+      .describe('lastDeliveredJobUID: the Job (uid, the CloudEvent id) of the last delivered callback.'),
     lastDeliveredTime: z.string().optional().describe('lastDeliveredTime: when the last callback was delivered (RFC3339).'),
     lastError: z.string().optional().describe('lastError: why the last delivery attempt failed; cleared by the next success.'),
     dropped: z.int().optional().describe('dropped: callbacks given up because more than 50 were pending.'),
@@ -320,7 +399,10 @@ export const scheduleStatusSchema = z
     effectiveSchedule: z.string().optional().describe('effectiveSchedule: the cron expression the CronJob actually uses.'),
     timeZone: z.string().optional().describe('timeZone: the time zone the CronJob uses.'),
     cronJobName: z.string().optional().describe('cronJobName: the CronJob this Schedule owns.'),
-    nextRunTime: z.string().optional().describe('nextRunTime: when the next run will start (RFC3339 UTC), as the CronJob controller computes it.'),
+    nextRunTime: z
+      .string()
+      .optional()
+      .describe('nextRunTime: when the next run will start (RFC3339 UTC), as the CronJob controller computes it.'),
     upcomingRuns: z.array(z.string()).max(5).optional().describe('upcomingRuns: the next 5 run instants (RFC3339 UTC).'),
     lastScheduleTime: z.string().optional().describe('lastScheduleTime: the last slot the CronJob controller started a Job for.'),
     lastSuccessfulTime: z.string().optional().describe('lastSuccessfulTime: when a run last succeeded.'),
@@ -329,17 +411,53 @@ export const scheduleStatusSchema = z
     runs: runCountsSchema.optional().describe('runs: run counters that outlive the Jobs.'),
     consecutiveFailures: z.int().optional().describe('consecutiveFailures: failed runs since the last success.'),
     active: z.array(activeJobSchema).optional().describe('active: the Jobs running now.'),
-    recentRuns: z.array(runEntrySchema).max(100).optional().describe('recentRuns: finished runs and missed or skipped slots, newest first, at most spec.runHistoryLimit and no older than spec.runHistoryMaxAge.'),
-    recentFailures: z.array(runSchema).max(RECENT_FAILURES_LIMIT).optional().describe(`recentFailures: the last ${RECENT_FAILURES_LIMIT} failed runs, newest first, kept apart from recentRuns so successes never push them out (not aged).`),
+    recentRuns: z
+      .array(runEntrySchema)
+      .max(100)
+      .optional()
+      .describe(
+        'recentRuns: finished runs and missed or skipped slots, newest first, at most spec.runHistoryLimit and no older than spec.runHistoryMaxAge.',
+      ),
+    recentFailures: z
+      .array(runSchema)
+      .max(RECENT_FAILURES_LIMIT)
+      .optional()
+      .describe(
+        `recentFailures: the last ${RECENT_FAILURES_LIMIT} failed runs, newest first, kept apart from recentRuns so successes never push them out (not aged).`,
+      ),
     lastMissedTime: z.string().optional().describe('lastMissedTime: the latest slot with outcome Missed (RFC3339).'),
-    slots: slotStateSchema.optional().describe('slots: the slot ledger\'s memory (watermark, specs in force, run intervals); bounded. See docs/ledger.md.'),
-    expectSuccessSince: z.string().optional().describe('expectSuccessSince: when spec.expectSuccessWithin started to apply (the Schedule\'s creation, or when the field was set); Overdue counts from here until a run succeeds.'),
-    pause: pauseSchema.optional().describe('pause: present while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs; the CronJob is suspended until a resume request.'),
-    lastHandledResumeRequest: z.string().optional().describe('lastHandledResumeRequest: the resume token (annotation schedule-operator.io/resume-requested-at) last acted on.'),
-    lastResume: lastResumeSchema.optional().describe('lastResume: when the last resume request was handled, and the failure count it started from.'),
-    lastHandledRunRequest: z.string().optional().describe('lastHandledRunRequest: the run-now token (annotation schedule-operator.io/run-requested-at) last acted on.'),
+    slots: slotStateSchema
+      .optional()
+      .describe("slots: the slot ledger's memory (watermark, specs in force, run intervals); bounded. See docs/ledger.md."),
+    expectSuccessSince: z
+      .string()
+      .optional()
+      .describe(
+        "expectSuccessSince: when spec.expectSuccessWithin started to apply (the Schedule's creation, or when the field was set); Overdue counts from here until a run succeeds.",
+      ),
+    pause: pauseSchema
+      .optional()
+      .describe(
+        'pause: present while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs; the CronJob is suspended until a resume request.',
+      ),
+    lastHandledResumeRequest: z
+      .string()
+      .optional()
+      .describe('lastHandledResumeRequest: the resume token (annotation schedule-operator.io/resume-requested-at) last acted on.'),
+    lastResume: lastResumeSchema
+      .optional()
+      .describe('lastResume: when the last resume request was handled, and the failure count it started from.'),
+    lastHandledRunRequest: z
+      .string()
+      .optional()
+      .describe('lastHandledRunRequest: the run-now token (annotation schedule-operator.io/run-requested-at) last acted on.'),
     lastRunRequest: runRequestSchema.optional().describe('lastRunRequest: what the operator did with the last run-now request.'),
-    countedJobs: z.array(countedJobSchema).optional().describe('countedJobs: the ledger\'s memory - Jobs already counted in runs that still exist (each keeps the finalizer schedule-operator.io/ledger until it is recorded here). See docs/ledger.md.'),
+    countedJobs: z
+      .array(countedJobSchema)
+      .optional()
+      .describe(
+        "countedJobs: the ledger's memory - Jobs already counted in runs that still exist (each keeps the finalizer schedule-operator.io/ledger until it is recorded here). See docs/ledger.md.",
+      ),
     notify: notifyStatusSchema.optional().describe('notify: delivery state of the completion callbacks (spec.notify).'),
   })
   .strict()

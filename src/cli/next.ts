@@ -43,12 +43,17 @@ export function runNext(argv: string[], io: Io): number {
     }
     const validation = validateSpec({ ...args.form, timeZone: args.timeZone, jobTemplate: { spec: {} } });
     if (!validation.ok) {
-      const problems = validation.errors.map((e) => `${CLI_NAMES[e.field] ?? `${e.field.replace(/^spec\.(preset\.)?/, '')}: `}${e.message}`);
+      const problems = validation.errors.map(
+        (e) => `${CLI_NAMES[e.field] ?? `${e.field.replace(/^spec\.(preset\.)?/, '')}: `}${e.message}`,
+      );
       throw new UsageError(`${JSON.stringify(args.text)}${args.timeZone === 'UTC' ? '' : ` in ${args.timeZone}`}: ${problems.join('; ')}`);
     }
     const runs = nextRuns(validation.effectiveSchedule, validation.timeZone, args.from ?? io.now(), args.count);
     for (const run of runs) io.stdout(toRfc3339(run));
-    if (runs.length < args.count) io.stderr(`schedule-operator next: only ${runs.length} run(s) within five years of each other; the CronJob controller stops looking there too`);
+    if (runs.length < args.count)
+      io.stderr(
+        `schedule-operator next: only ${runs.length} run(s) within five years of each other; the CronJob controller stops looking there too`,
+      );
     return 0;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -105,7 +110,10 @@ function parseArgs(argv: string[]): NextArgs | 'help' {
     }
   }
   const text = words.join(' ').trim();
-  if (!text) throw new UsageError('the schedule is missing: write e.g. `schedule-operator next "30 2 * * *"`, `next 15m` or `next "weekdays 18:45"`');
+  if (!text)
+    throw new UsageError(
+      'the schedule is missing: write e.g. `schedule-operator next "30 2 * * *"`, `next 15m` or `next "weekdays 18:45"`',
+    );
   return { text, form: readForm(text), timeZone, from, count };
 }
 
@@ -116,7 +124,8 @@ function readForm(text: string): NextArgs['form'] {
   switch (first!.toLowerCase()) {
     case 'hourly': {
       const [minute, ...extra] = rest;
-      if (extra.length || (minute !== undefined && !/^:?\d{1,2}$/.test(minute))) throw new UsageError(`"${text}": write "hourly" or "hourly :MM", e.g. "hourly :15"`);
+      if (extra.length || (minute !== undefined && !/^:?\d{1,2}$/.test(minute)))
+        throw new UsageError(`"${text}": write "hourly" or "hourly :MM", e.g. "hourly :15"`);
       return { preset: { frequency: 'hourly', ...(minute !== undefined ? { minute: Number(minute.replace(':', '')) } : {}) } };
     }
     case 'daily':
@@ -132,7 +141,8 @@ function readForm(text: string): NextArgs['form'] {
     }
     case 'monthly': {
       const day = rest.length && !rest[0]!.includes(':') ? rest.shift()! : undefined;
-      if (day !== undefined && !/^\d{1,2}$/.test(day)) throw new UsageError(`"${text}": the day of a monthly preset is 1-31, e.g. "monthly 15 06:00"`);
+      if (day !== undefined && !/^\d{1,2}$/.test(day))
+        throw new UsageError(`"${text}": the day of a monthly preset is 1-31, e.g. "monthly 15 06:00"`);
       return { preset: { frequency: 'monthly', ...(day !== undefined ? { dayOfMonth: Number(day) } : {}), ...at(text, rest) } };
     }
     default:

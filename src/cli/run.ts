@@ -10,11 +10,19 @@ import { loadKubeconfig, type RestConfig } from '../kube/kubeconfig.js';
 import { isNotFound, restClient } from '../kube/rest.js';
 import type { Io } from '../types/io.js';
 
-export const runNow = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> => requestToken(ANNOTATION_RUN_REQUESTED_AT, 'run', argv, io, env);
-export const resume = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> => requestToken(ANNOTATION_RESUME_REQUESTED_AT, 'resume', argv, io, env);
+export const runNow = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> =>
+  requestToken(ANNOTATION_RUN_REQUESTED_AT, 'run', argv, io, env);
+export const resume = (argv: string[], io: Io, env?: Record<string, string | undefined>): Promise<number> =>
+  requestToken(ANNOTATION_RESUME_REQUESTED_AT, 'resume', argv, io, env);
 
 /** requestToken sets `annotation` on the named Schedule to a new token (the current time). */
-export async function requestToken(annotation: string, command: 'run' | 'resume', argv: string[], io: Io, env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function requestToken(
+  annotation: string,
+  command: 'run' | 'resume',
+  argv: string[],
+  io: Io,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const USAGE = `usage: schedule-operator ${command} <name> [-n namespace] [--kubeconfig path]`;
   let name: string | undefined;
   let namespace: string | undefined;

@@ -53,6 +53,7 @@ function overdueTransition(before: ScheduleStatus | undefined, after: ScheduleSt
   const now = findCondition(after.conditions, CONDITION_OVERDUE);
   if (!now || now.status === was?.status) return undefined;
   if (now.status === 'True') return { type: 'Warning', reason: OverdueReason.Overdue, message: now.message, action: 'CheckOverdue' };
-  if (was?.status === 'True') return { type: 'Normal', reason: OverdueReason.SucceededRecently, message: now.message, action: 'CheckOverdue' };
+  if (was?.status === 'True')
+    return { type: 'Normal', reason: OverdueReason.SucceededRecently, message: now.message, action: 'CheckOverdue' };
   return undefined;
 }

@@ -52,7 +52,7 @@ export function describeListError(resource: ResourceName, path: string, err: unk
     return `the operator may not list/watch ${path} (403 Forbidden): grant its ServiceAccount get/list/watch on ${RESOURCES[resource].plural}; retrying`;
   }
   if (err instanceof ApiError && err.statusCode === 401) {
-    return 'the API server rejected the operator\'s credentials (401 Unauthorized): check the kubeconfig or ServiceAccount token; retrying';
+    return "the API server rejected the operator's credentials (401 Unauthorized): check the kubeconfig or ServiceAccount token; retrying";
   }
   const code = (err as { code?: string }).code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
@@ -147,7 +147,12 @@ export class Manager {
       const path = collectionPath(r.groupVersion, r.plural, ns);
       const informer = new Informer<T>({
         name: `${r.plural}${ns ? `/${ns}` : ''}`,
-        source: this.opts.listWatch<T>({ path, apiVersion: r.groupVersion, kind: r.kind, ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}) }),
+        source: this.opts.listWatch<T>({
+          path,
+          apiVersion: r.groupVersion,
+          kind: r.kind,
+          ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
+        }),
         log: this.opts.log,
         handlers,
         clock: this.t,

@@ -93,7 +93,10 @@ export function beginPass(observed: Observed, deps: ReconcileDeps): Pass {
     deps,
     log: deps.log.child({ namespace: metadata.namespace, name: metadata.name, generation: metadata.generation }),
     key: keyOf(metadata.namespace, metadata.name),
-    validation: validateSpec(observed.schedule.spec, { minIntervalMinutes: deps.minIntervalMinutes, allowPrivateCallbackTargets: deps.notifier?.allowPrivateTargets }),
+    validation: validateSpec(observed.schedule.spec, {
+      minIntervalMinutes: deps.minIntervalMinutes,
+      allowPrivateCallbackTargets: deps.notifier?.allowPrivateTargets,
+    }),
     cronJob: observed.cronJob,
     cronJobProblem: undefined,
     jobs: [],

@@ -37,7 +37,18 @@ import { failureDetails, podSelector, withFailure } from '../schedule/failures.j
 import { FINALIZER_LEDGER, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished } from '../schedule/ledger.js';
 import { decideRunNow, manualRunsToAdopt, runRequestStatus } from '../schedule/run-now.js';
 import { decideSlots as decideSlotOutcomes, segmentOf, startSlotState } from '../schedule/slots.js';
-import { attempt, beginPass, proceed, runSteps, stop, type Observed, type Pass, type ReconcileDeps, type Step, type StepResult } from './pass.js';
+import {
+  attempt,
+  beginPass,
+  proceed,
+  runSteps,
+  stop,
+  type Observed,
+  type Pass,
+  type ReconcileDeps,
+  type Step,
+  type StepResult,
+} from './pass.js';
 import { requeueAfterPass } from './requeue.js';
 import { summarize } from './summary.js';
 
@@ -117,8 +128,12 @@ async function apply(pass: Pass, paused: boolean): Promise<void> {
   }
   pass.writes++;
   pass.cronJob = applied;
-  if (applied.metadata.uid && applied.metadata.generation !== undefined) deps.appliedGenerations.set(applied.metadata.uid, applied.metadata.generation);
-  pass.log.info({ cronJob: desired.metadata.name, created: !observed, suspend: desired.spec.suspend }, observed ? 'CronJob updated' : 'CronJob created');
+  if (applied.metadata.uid && applied.metadata.generation !== undefined)
+    deps.appliedGenerations.set(applied.metadata.uid, applied.metadata.generation);
+  pass.log.info(
+    { cronJob: desired.metadata.name, created: !observed, suspend: desired.spec.suspend },
+    observed ? 'CronJob updated' : 'CronJob created',
+  );
 }
 
 function ownedBy(cronJob: CronJob, uid: string): boolean {
@@ -165,7 +180,10 @@ export async function runNow(pass: Pass): Promise<StepResult> {
         // Transient or RBAC: the token stays unhandled and the retry uses the same Job name.
         if (problem.code !== ErrorCode.CronJobRejected) throw new FailedPass(problem, { cause: err });
         const refused = failure(ErrorCode.CronJobRejected, { object: 'Job', detail: (err as Error).message, token: decision.token });
-        pass.runRequest = runRequestStatus({ action: 'refuse', token: decision.token, reason: refused.reason, message: refused.message }, deps.now());
+        pass.runRequest = runRequestStatus(
+          { action: 'refuse', token: decision.token, reason: refused.reason, message: refused.message },
+          deps.now(),
+        );
         return proceed;
       }
     }
@@ -187,7 +205,10 @@ export async function adoptManualRuns(pass: Pass): Promise<StepResult> {
     if (await pass.deps.kube.addActiveJobs(pass.cronJob, adopt)) pass.writes++;
   } catch (err) {
     const problem = classify(err, calls.addActiveJobs(namespace, name));
-    pass.log.warn({ err: problem.message, code: problem.code, jobs: adopt.map((j) => j.metadata.name) }, 'could not list manual runs in the CronJob status; scheduled runs may overlap them');
+    pass.log.warn(
+      { err: problem.message, code: problem.code, jobs: adopt.map((j) => j.metadata.name) },
+      'could not list manual runs in the CronJob status; scheduled runs may overlap them',
+    );
   }
   return proceed;
 }
@@ -225,7 +246,8 @@ export async function readFailedPods(pass: Pass): Promise<StepResult> {
     } catch (err) {
       const problem = classify(err, calls.listPods(namespace, job.metadata.name));
       if (problem.code !== ErrorCode.PermissionDenied) throw new FailedPass(problem, { cause: err });
-      if (pass.deps.firstTime?.(`pods/${namespace}`) ?? true) pass.log.warn({ err: problem.message }, 'failed runs are recorded without exit code and reason');
+      if (pass.deps.firstTime?.(`pods/${namespace}`) ?? true)
+        pass.log.warn({ err: problem.message }, 'failed runs are recorded without exit code and reason');
     }
     failed.push(withFailure(run, failureDetails(job, pods)));
   }
@@ -241,7 +263,11 @@ export async function decideSlots(pass: Pass): Promise<StepResult> {
   const now = pass.deps.now();
   const creationTime = schedule.metadata.creationTimestamp ?? now.toISOString();
   const prev = startSlotState(schedule.status, creationTime, now);
-  pass.slots = decideSlotOutcomes(prev, { jobs: pass.jobs, creationTime, inForce: segmentOf(pass.cronJob, schedule.status?.pause !== undefined) }, now);
+  pass.slots = decideSlotOutcomes(
+    prev,
+    { jobs: pass.jobs, creationTime, inForce: segmentOf(pass.cronJob, schedule.status?.pause !== undefined) },
+    now,
+  );
   return proceed;
 }
 
@@ -249,7 +275,10 @@ export async function decideSlots(pass: Pass): Promise<StepResult> {
 // Runs only after the summary's status write succeeded: the Jobs it releases are recorded there (R5).
 export async function releaseCounted(pass: Pass): Promise<StepResult> {
   const counting = countedNow(pass);
-  pass.writes += await releaseFinalizers(pass.ledger.release.filter((j) => counting.has(j.metadata.uid)), pass.deps.kube);
+  pass.writes += await releaseFinalizers(
+    pass.ledger.release.filter((j) => counting.has(j.metadata.uid)),
+    pass.deps.kube,
+  );
   return proceed;
 }
 

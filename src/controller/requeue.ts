@@ -48,7 +48,8 @@ export interface PassEnd {
 export function requeueAfterPass(policy: RequeuePolicy, end: PassEnd): number | undefined {
   const candidates: number[] = [];
   if (end.asked !== undefined) candidates.push(end.asked);
-  if (end.nextRunTime) candidates.push(Math.max(MIN_REQUEUE_MS, Math.min(Date.parse(end.nextRunTime) - end.now.getTime() + 1000, policy.resyncMs)));
+  if (end.nextRunTime)
+    candidates.push(Math.max(MIN_REQUEUE_MS, Math.min(Date.parse(end.nextRunTime) - end.now.getTime() + 1000, policy.resyncMs)));
   if (policy.notifyPollMs !== undefined && end.callbacksOutstanding) candidates.push(policy.notifyPollMs);
   if (end.moreSlots) candidates.push(0);
   if (end.slotDecisionAt) candidates.push(at(end.slotDecisionAt, policy, end.now));

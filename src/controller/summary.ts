@@ -55,7 +55,11 @@ export async function summarize(pass: Pass, failed: FailedPass | undefined): Pro
   pass.writes++;
   pass.log.debug({ observedGeneration: status.observedGeneration, counted: failed ? 0 : pass.ledger.counted.length }, 'status updated');
   if (!failed && pass.ledger.counted.length) deps.runMetrics?.counted(namespace, name, countedRuns(pass));
-  if (!failed && report.delivered.length) deps.notifier?.forget(pass.key, report.delivered.map((d) => d.uid));
+  if (!failed && report.delivered.length)
+    deps.notifier?.forget(
+      pass.key,
+      report.delivered.map((d) => d.uid),
+    );
   pass.writes += await recordTransition(pass, status);
   if (!failed && pass.runRequest) pass.writes += await recordRunRequest(pass, pass.runRequest);
   if (accounted) pass.writes += await announce(pass, accounted, status, tryRecordEvent);
@@ -77,13 +81,24 @@ function goodStatus(pass: Pass, report: ReturnType<Notifier['report']>): Account
   const { schedule } = pass.observed;
   const { validation, ledger } = pass;
   const now = pass.deps.now();
-  const accounted = accountedStatus({ schedule, validation, cronJob: pass.cronJob, jobs: pass.jobs, now, applyError: pass.cronJobProblem, ledger: ledger.next, failedRuns: pass.failedRuns });
+  const accounted = accountedStatus({
+    schedule,
+    validation,
+    cronJob: pass.cronJob,
+    jobs: pass.jobs,
+    now,
+    applyError: pass.cronJobProblem,
+    ledger: ledger.next,
+    failedRuns: pass.failedRuns,
+  });
   const status = accounted.status;
   if (pass.runRequest) {
     status.lastHandledRunRequest = pass.runRequest.token;
     status.lastRunRequest = pass.runRequest;
   }
-  const notify = validation.ok ? nextNotifyStatus(schedule.status?.notify, validation.spec.notify, countedRuns(pass), report) : schedule.status?.notify;
+  const notify = validation.ok
+    ? nextNotifyStatus(schedule.status?.notify, validation.spec.notify, countedRuns(pass), report)
+    : schedule.status?.notify;
   if (notify && Object.keys(notify).length) status.notify = notify;
   else delete status.notify;
   const slots = pass.slots;
@@ -111,7 +126,12 @@ async function pruneCounted(pass: Pass, status: ScheduleStatus): Promise<Schedul
 
 async function recordRunRequest(pass: Pass, request: RunRequest): Promise<number> {
   const started = request.outcome === 'Started';
-  return tryRecordEvent(pass, { type: started ? 'Normal' : 'Warning', reason: started ? Reason.RunStarted : RUN_REFUSED, message: request.message ?? '', action: 'RunNow' });
+  return tryRecordEvent(pass, {
+    type: started ? 'Normal' : 'Warning',
+    reason: started ? Reason.RunStarted : RUN_REFUSED,
+    message: request.message ?? '',
+    action: 'RunNow',
+  });
 }
 
 /** recordTransition emits an Event when the Ready condition changed status, reason or message (transitions only). */
@@ -121,7 +141,12 @@ async function recordTransition(pass: Pass, status: ScheduleStatus): Promise<num
   if (!after || (before?.status === after.status && before.reason === after.reason && before.message === after.message)) return 0;
   if (after.status === 'True' && before?.status === 'True') return 0; // a new next-run time is not news
   const warning = after.status !== 'True';
-  return tryRecordEvent(pass, { type: warning ? 'Warning' : 'Normal', reason: after.reason, message: after.message, action: warning ? 'Validate' : 'Reconcile' });
+  return tryRecordEvent(pass, {
+    type: warning ? 'Warning' : 'Normal',
+    reason: after.reason,
+    message: after.message,
+    action: warning ? 'Validate' : 'Reconcile',
+  });
 }
 
 /** tryRecordEvent creates an Event; Events are for people, so a failure is logged, not retried. Returns the writes made. */

@@ -32,14 +32,23 @@ export async function dryRunCreateCronJob(rest: Rest, cronJob: CronJob, timeoutM
 }
 
 /** subjectAccessReview asks whether the user may act on the resource; it throws when the review itself fails. */
-export async function subjectAccessReview(rest: Rest, user: ReviewUser, attributes: ResourceAttributes, timeoutMs: number): Promise<{ allowed: boolean; reason?: string }> {
-  const review = await rest.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: attributes },
+export async function subjectAccessReview(
+  rest: Rest,
+  user: ReviewUser,
+  attributes: ResourceAttributes,
+  timeoutMs: number,
+): Promise<{ allowed: boolean; reason?: string }> {
+  const review = await rest.request<{ status?: { allowed?: boolean; denied?: boolean; reason?: string } }>(
+    'POST',
+    '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: attributes },
+      },
+      timeoutMs,
     },
-    timeoutMs,
-  });
+  );
   return { allowed: review.status?.allowed === true, ...(review.status?.reason ? { reason: review.status.reason } : {}) };
 }

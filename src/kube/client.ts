@@ -71,7 +71,14 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
-        involvedObject: { apiVersion: API_VERSION, kind: 'Schedule', namespace: ref.namespace, name: ref.name, uid: ref.uid, resourceVersion: ref.resourceVersion },
+        involvedObject: {
+          apiVersion: API_VERSION,
+          kind: 'Schedule',
+          namespace: ref.namespace,
+          name: ref.name,
+          uid: ref.uid,
+          resourceVersion: ref.resourceVersion,
+        },
         type: event.type,
         reason: event.reason,
         message: event.message.slice(0, 1024),
@@ -87,7 +94,10 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
     },
 
     async createJob(job) {
-      return rest.request<Job>('POST', `/apis/batch/v1/namespaces/${job.metadata.namespace}/jobs`, { body: job, query: { fieldManager: MANAGER } });
+      return rest.request<Job>('POST', `/apis/batch/v1/namespaces/${job.metadata.namespace}/jobs`, {
+        body: job,
+        query: { fieldManager: MANAGER },
+      });
     },
 
     async getJob(namespace, name) {
@@ -128,14 +138,27 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
 
     async addActiveJobs(cronJob, jobs) {
       const { namespace, name, resourceVersion } = cronJob.metadata;
-      const refs = jobs.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', namespace, name: j.metadata.name, uid: j.metadata.uid, resourceVersion: j.metadata.resourceVersion }));
+      const refs = jobs.map((j) => ({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        namespace,
+        name: j.metadata.name,
+        uid: j.metadata.uid,
+        resourceVersion: j.metadata.resourceVersion,
+      }));
       const hasList = (cronJob.status?.active ?? []).length > 0;
       const ops = [
         { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
-        ...(hasList ? refs.map((value) => ({ op: 'add', path: '/status/active/-', value })) : [{ op: 'add', path: '/status/active', value: refs }]),
+        ...(hasList
+          ? refs.map((value) => ({ op: 'add', path: '/status/active/-', value }))
+          : [{ op: 'add', path: '/status/active', value: refs }]),
       ];
       try {
-        await rest.request('PATCH', `/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}/status`, { body: ops, contentType: 'application/json-patch+json', query: { fieldManager: MANAGER } });
+        await rest.request('PATCH', `/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}/status`, {
+          body: ops,
+          contentType: 'application/json-patch+json',
+          query: { fieldManager: MANAGER },
+        });
         return true;
       } catch (err) {
         // 409/422: the test failed (the CronJob moved on); 404: it is gone. Either way a watch event follows.
@@ -161,4 +184,3 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
     },
   };
 }
-

@@ -4,7 +4,8 @@ import type { Counter } from 'prom-client';
 import type { KubeClient } from './client.js';
 
 export function countWrites(inner: KubeClient, counter: Counter<'verb' | 'resource'>): KubeClient {
-  const counted = <A extends unknown[], R>(verb: string, resource: string, fn: (...args: A) => Promise<R>) =>
+  const counted =
+    <A extends unknown[], R>(verb: string, resource: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       const result = await fn(...args);
       counter.inc({ verb, resource });

@@ -29,7 +29,8 @@ export interface InformerOptions<T> {
   minWatchMs?: number;
 }
 
-export const isGone = (err: unknown): boolean => err instanceof ApiError && (err.statusCode === 410 || err.reason === 'Expired' || err.reason === 'Gone');
+export const isGone = (err: unknown): boolean =>
+  err instanceof ApiError && (err.statusCode === 410 || err.reason === 'Expired' || err.reason === 'Gone');
 
 const namespaceOf = (o: KObject) => o.metadata.namespace ?? '';
 

@@ -98,10 +98,15 @@ function fromFiles(files: string[], clock: Clock): RestConfig {
       throw new Error(`kubeconfig ${file} cannot be read: ${(err as Error).message.split('\n')[0]}`);
     }
     if (doc == null) continue;
-    if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`kubeconfig ${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
+    if (typeof doc !== 'object' || Array.isArray(doc))
+      throw new Error(`kubeconfig ${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
     const d = doc as Entry;
     const dir = dirname(resolve(file));
-    for (const [key, into, inner] of [['clusters', clusters, 'cluster'], ['users', users, 'user'], ['contexts', contexts, 'context']] as const) {
+    for (const [key, into, inner] of [
+      ['clusters', clusters, 'cluster'],
+      ['users', users, 'user'],
+      ['contexts', contexts, 'context'],
+    ] as const) {
       const items = d[key] ?? [];
       if (!Array.isArray(items)) throw new Error(`kubeconfig ${file}: ${key} must be a list`);
       items.forEach((item: Entry, i) => {
@@ -137,7 +142,9 @@ function fromFiles(files: string[], clock: Clock): RestConfig {
   const ca = bytes(c, 'certificate-authority', at);
   if (insecure && ca) throw new Error(`${at} sets both insecure-skip-tls-verify and a certificate authority: keep one`);
   const tls = { ca, rejectUnauthorized: !insecure, servername: str(c['tls-server-name']) };
-  const auth = user ? userAuth(userName!, user, { server, ca, insecure, servername: tls.servername, extensions: c.extensions }, clock) : anonymous;
+  const auth = user
+    ? userAuth(userName!, user, { server, ca, insecure, servername: tls.servername, extensions: c.extensions }, clock)
+    : anonymous;
   return restConfig(server, str(ctx.namespace) || 'default', source, tls, auth);
 }
 
@@ -159,7 +166,11 @@ function inCluster(host: string, port: string, dir: string, clock: Clock): RestC
     // no namespace file: default
   }
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  const auth: Auth = { headers: {}, credentials: async () => ({ token: token().toString('utf8').trim() }), unauthorized: () => token.expire() };
+  const auth: Auth = {
+    headers: {},
+    credentials: async () => ({ token: token().toString('utf8').trim() }),
+    unauthorized: () => token.expire(),
+  };
   return restConfig(server, namespace, 'in-cluster', { ca, rejectUnauthorized: true, servername: undefined }, auth);
 }
 
@@ -171,7 +182,13 @@ interface Auth {
 
 const anonymous: Auth = { headers: {}, credentials: async () => ({}), unauthorized: () => {} };
 
-function restConfig(server: string, namespace: string, source: string, tls: { ca: Buffer | undefined; rejectUnauthorized: boolean; servername: string | undefined }, auth: Auth): RestConfig {
+function restConfig(
+  server: string,
+  namespace: string,
+  source: string,
+  tls: { ca: Buffer | undefined; rejectUnauthorized: boolean; servername: string | undefined },
+  auth: Auth,
+): RestConfig {
   return {
     server: server.replace(/\/+$/, ''),
     namespace,
@@ -205,7 +222,9 @@ function userAuth(name: string, user: Named, cluster: ClusterInfo, clock: Clock)
   const at = `${user.file}: user "${name}"`;
   if (u['auth-provider']) {
     const provider = str((u['auth-provider'] as Entry).name) ?? '?';
-    throw new Error(`${at} uses auth-provider "${provider}", which schedule-operator does not support: use an exec credential plugin or a token`);
+    throw new Error(
+      `${at} uses auth-provider "${provider}", which schedule-operator does not support: use an exec credential plugin or a token`,
+    );
   }
   const headers: Record<string, string | string[]> = {};
   if (str(u.as)) headers['Impersonate-User'] = str(u.as)!;
@@ -220,9 +239,18 @@ function userAuth(name: string, user: Named, cluster: ClusterInfo, clock: Clock)
   const certFile = str(u['client-certificate']);
   const keyFile = str(u['client-key']);
   const hasCert = !!(certData || certFile);
-  if (hasCert !== !!(keyData || keyFile)) throw new Error(`${at} sets only one of client-certificate(-data) and client-key(-data): a client certificate needs both`);
-  const cert = certData ? constant(Buffer.from(certData, 'base64')) : certFile ? cachedFile(certFile, clock, `${at}: cannot read client-certificate ${certFile}`) : undefined;
-  const key = keyData ? constant(Buffer.from(keyData, 'base64')) : keyFile ? cachedFile(keyFile, clock, `${at}: cannot read client-key ${keyFile}`) : undefined;
+  if (hasCert !== !!(keyData || keyFile))
+    throw new Error(`${at} sets only one of client-certificate(-data) and client-key(-data): a client certificate needs both`);
+  const cert = certData
+    ? constant(Buffer.from(certData, 'base64'))
+    : certFile
+      ? cachedFile(certFile, clock, `${at}: cannot read client-certificate ${certFile}`)
+      : undefined;
+  const key = keyData
+    ? constant(Buffer.from(keyData, 'base64'))
+    : keyFile
+      ? cachedFile(keyFile, clock, `${at}: cannot read client-key ${keyFile}`)
+      : undefined;
   cert?.();
   key?.();
 
@@ -252,14 +280,21 @@ function userAuth(name: string, user: Named, cluster: ClusterInfo, clock: Clock)
 }
 
 /** execPlugin runs a client.authentication.k8s.io exec credential plugin and caches what it returns. */
-function execPlugin(userName: string, e: Entry, at: string, cluster: ClusterInfo, clock: Clock): { get(): Promise<Credentials>; expire(): void } {
+function execPlugin(
+  userName: string,
+  e: Entry,
+  at: string,
+  cluster: ClusterInfo,
+  clock: Clock,
+): { get(): Promise<Credentials>; expire(): void } {
   const command = str(e.command);
   if (!command) throw new Error(`${at}: exec.command is missing (users[${userName}].user.exec.command)`);
   const apiVersion = str(e.apiVersion);
   if (apiVersion !== 'client.authentication.k8s.io/v1' && apiVersion !== 'client.authentication.k8s.io/v1beta1') {
     throw new Error(`${at}: exec.apiVersion must be client.authentication.k8s.io/v1 or v1beta1 (got ${apiVersion ?? 'nothing'})`);
   }
-  if (e.interactiveMode === 'Always') throw new Error(`${at}: the exec plugin needs a terminal (interactiveMode: Always); schedule-operator runs it without one`);
+  if (e.interactiveMode === 'Always')
+    throw new Error(`${at}: the exec plugin needs a terminal (interactiveMode: Always); schedule-operator runs it without one`);
   const args = Array.isArray(e.args) ? e.args.map(String) : [];
   const extraEnv = Object.fromEntries((Array.isArray(e.env) ? (e.env as Entry[]) : []).map((v) => [String(v.name), String(v.value ?? '')]));
   const spec: Entry = { interactive: false };
@@ -280,29 +315,40 @@ function execPlugin(userName: string, e: Entry, at: string, cluster: ClusterInfo
 
   const run = () =>
     new Promise<Credentials>((resolvePromise, reject) => {
-      execFile(command, args, { env: { ...process.env, ...extraEnv, KUBERNETES_EXEC_INFO: info }, timeout: EXEC_TIMEOUT_MS, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-        if (err) {
-          const why = String(stderr).trim().split('\n')[0] || err.message;
-          reject(new Error(`${at}: exec plugin ${command} failed: ${why}`));
-          return;
-        }
-        let out: { apiVersion?: string; kind?: string; status?: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string } };
-        try {
-          out = JSON.parse(String(stdout));
-        } catch {
-          reject(new Error(`${at}: exec plugin ${command} did not print an ExecCredential (JSON)`));
-          return;
-        }
-        const s = out.status;
-        if (out.kind !== 'ExecCredential' || !s || (!s.token && !(s.clientCertificateData && s.clientKeyData))) {
-          reject(new Error(`${at}: exec plugin ${command} printed no status.token nor status.clientCertificateData/clientKeyData`));
-          return;
-        }
-        const cred: Credentials = s.token ? { token: s.token } : { cert: Buffer.from(s.clientCertificateData!), key: Buffer.from(s.clientKeyData!) };
-        const until = s.expirationTimestamp ? Date.parse(s.expirationTimestamp) : Number.POSITIVE_INFINITY;
-        cached = { cred, until };
-        resolvePromise(cred);
-      });
+      execFile(
+        command,
+        args,
+        { env: { ...process.env, ...extraEnv, KUBERNETES_EXEC_INFO: info }, timeout: EXEC_TIMEOUT_MS, maxBuffer: 4 << 20 },
+        (err, stdout, stderr) => {
+          if (err) {
+            const why = String(stderr).trim().split('\n')[0] || err.message;
+            reject(new Error(`${at}: exec plugin ${command} failed: ${why}`));
+            return;
+          }
+          let out: {
+            apiVersion?: string;
+            kind?: string;
+            status?: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string };
+          };
+          try {
+            out = JSON.parse(String(stdout));
+          } catch {
+            reject(new Error(`${at}: exec plugin ${command} did not print an ExecCredential (JSON)`));
+            return;
+          }
+          const s = out.status;
+          if (out.kind !== 'ExecCredential' || !s || (!s.token && !(s.clientCertificateData && s.clientKeyData))) {
+            reject(new Error(`${at}: exec plugin ${command} printed no status.token nor status.clientCertificateData/clientKeyData`));
+            return;
+          }
+          const cred: Credentials = s.token
+            ? { token: s.token }
+            : { cert: Buffer.from(s.clientCertificateData!), key: Buffer.from(s.clientKeyData!) };
+          const until = s.expirationTimestamp ? Date.parse(s.expirationTimestamp) : Number.POSITIVE_INFINITY;
+          cached = { cred, until };
+          resolvePromise(cred);
+        },
+      );
     });
 
   return {

@@ -186,7 +186,14 @@ export class LeaderElector {
         const spec: LeaseSpec =
           decision.action === 'renew'
             ? { ...lease!.spec, leaseDurationSeconds, renewTime: now }
-            : { ...lease!.spec, holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: (lease!.spec.leaseTransitions ?? 0) + 1 };
+            : {
+                ...lease!.spec,
+                holderIdentity: identity,
+                leaseDurationSeconds,
+                acquireTime: now,
+                renewTime: now,
+                leaseTransitions: (lease!.spec.leaseTransitions ?? 0) + 1,
+              };
         this.current = await this.write('PUT', `${this.path}/${name}`, { ...lease!, spec });
         if (this.current) this.seen = { record: recordOf(this.current.spec), at: this.t.monotonicMs() };
         return this.current !== undefined;

@@ -58,7 +58,9 @@ export function restClient(kc: RestConfig): Rest {
         path: `${basePath}${path}${qs ? `?${qs}` : ''}`,
         headers: {
           Accept: 'application/json',
-          ...(body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
+          ...(body !== undefined
+            ? { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) }
+            : {}),
         },
         agent,
         timeout: options.timeoutMs ?? 30_000,
@@ -83,7 +85,7 @@ function send<T>(mod: typeof https | typeof http, opts: https.RequestOptions, bo
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        let parsed: unknown ;
+        let parsed: unknown;
         try {
           parsed = text ? JSON.parse(text) : undefined;
         } catch {
@@ -97,7 +99,9 @@ function send<T>(mod: typeof https | typeof http, opts: https.RequestOptions, bo
         reject(new ApiError(status, s.reason ?? `HTTP${status}`, s.message ?? (text.slice(0, 300) || `HTTP ${status}`), s.details));
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`request to the API server timed out after ${opts.timeout} ms: ${opts.method} ${opts.path}`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`request to the API server timed out after ${opts.timeout} ms: ${opts.method} ${opts.path}`)),
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();

@@ -24,7 +24,19 @@ export const ANNOTATION_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-confi
 type Meta = KObject['metadata'] & Record<string, unknown>;
 type Loose = KObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
-const META_KEPT = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels', 'annotations', 'ownerReferences', 'finalizers'] as const;
+const META_KEPT = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+] as const;
 
 /** withoutLastApplied drops kubectl's copy of the object from the annotations (the same object when there is none). */
 function withoutLastApplied(annotations: Record<string, string> | undefined): Record<string, string> | undefined {
@@ -94,7 +106,13 @@ export const slimObject: Transform = (obj) => ({ ...obj, metadata: metadataWitho
 /** slimSchedule: a Schedule keeps metadata (minus the two above), spec and status. */
 export const slimSchedule: Transform = (obj) => {
   const o = obj as Loose;
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata: metadataWithout(o.metadata as Meta), spec: o.spec, ...(o.status ? { status: o.status } : {}) } as KObject;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: metadataWithout(o.metadata as Meta),
+    spec: o.spec,
+    ...(o.status ? { status: o.status } : {}),
+  } as KObject;
 };
 
 /** slimCronJob: a CronJob keeps metadata it reads, its whole spec and the three status fields it reads. */
@@ -112,7 +130,13 @@ export const slimCronJob: Transform = (obj) => {
 export const slimJob: Transform = (obj) => {
   const o = obj as Loose;
   const { template: _template, ...spec } = o.spec ?? {};
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata: metadataKept(o.metadata as Meta), spec, ...(o.status ? { status: o.status } : {}) } as KObject;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: metadataKept(o.metadata as Meta),
+    spec,
+    ...(o.status ? { status: o.status } : {}),
+  } as KObject;
 };
 
 const BY_KIND: Record<string, Transform> = { Schedule: slimSchedule, CronJob: slimCronJob, Job: slimJob };

@@ -78,7 +78,9 @@ export interface ListWatchOptions {
 /** SilentWatchError: the watchdog gave up on a watch that sent nothing for too long. */
 export class SilentWatchError extends Error {
   constructor(readonly silentMs: number) {
-    super(`watch sent nothing for ${Math.round(silentMs / 1000)} s (no event, no bookmark): the connection is presumed dead; watching again`);
+    super(
+      `watch sent nothing for ${Math.round(silentMs / 1000)} s (no event, no bookmark): the connection is presumed dead; watching again`,
+    );
     this.name = 'SilentWatchError';
   }
 }
@@ -157,7 +159,12 @@ export class LineSplitter {
 
 const isGone = (err: unknown): boolean => err instanceof ApiError && err.statusCode === 410;
 
-export function restListWatch<T extends KObject>(kc: RestConfig, rest: Rest, ref: ResourceRef, options: ListWatchOptions = {}): ListWatch<T> {
+export function restListWatch<T extends KObject>(
+  kc: RestConfig,
+  rest: Rest,
+  ref: ResourceRef,
+  options: ListWatchOptions = {},
+): ListWatch<T> {
   const transform = options.transform ?? transformFor(ref.kind);
   const cached = (obj: T): T => {
     const slim = transform(obj) as T;
@@ -184,7 +191,6 @@ export function restListWatch<T extends KObject>(kc: RestConfig, rest: Rest, ref
   }
 
   return {
-
     async list() {
       // A continue token expires with etcd compaction (about 5 min): the pages listed so far are then from
       // a snapshot that cannot be continued, so the list starts over, as client-go's pager does.
@@ -214,7 +220,12 @@ export function restListWatch<T extends KObject>(kc: RestConfig, rest: Rest, ref
           const server = new URL(kc.server);
           const secure = server.protocol === 'https:';
           const timeoutSeconds = options.timeoutSeconds?.() ?? WATCH_TIMEOUT_MIN_S + Math.floor(Math.random() * WATCH_TIMEOUT_MIN_S);
-          const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true', resourceVersion, timeoutSeconds: String(timeoutSeconds) });
+          const query = new URLSearchParams({
+            watch: '1',
+            allowWatchBookmarks: 'true',
+            resourceVersion,
+            timeoutSeconds: String(timeoutSeconds),
+          });
           if (ref.labelSelector) query.set('labelSelector', ref.labelSelector);
           const opts: https.RequestOptions = {
             method: 'GET',

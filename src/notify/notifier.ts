@@ -64,7 +64,6 @@ interface KeyState {
   timer: Timer | undefined;
 }
 
-
 export class Notifier {
   private readonly keys = new Map<string, KeyState>();
   private inFlight = 0;
@@ -107,7 +106,16 @@ export class Notifier {
       return;
     }
     if (!st) {
-      st = { target, queue: [], delivered: new Map(), recorded: new Set(), lastError: undefined, running: false, attempt: 0, timer: undefined };
+      st = {
+        target,
+        queue: [],
+        delivered: new Map(),
+        recorded: new Set(),
+        lastError: undefined,
+        running: false,
+        attempt: 0,
+        timer: undefined,
+      };
       this.keys.set(key, st);
     }
     st.target = target;
@@ -182,7 +190,10 @@ export class Notifier {
         const delay = backoffDelay(st.attempt, this.baseDelayMs, this.maxDelayMs);
         const changed = st.lastError !== error;
         st.lastError = error;
-        this.opts.log.warn({ namespace: st.target.namespace, name: st.target.name, job: run.jobName, attempt: st.attempt, retryInMs: delay, err: error }, 'callback failed');
+        this.opts.log.warn(
+          { namespace: st.target.namespace, name: st.target.name, job: run.jobName, attempt: st.attempt, retryInMs: delay, err: error },
+          'callback failed',
+        );
         if (changed) this.opts.onChange?.(key);
         st.timer = this.clock.setTimer(() => {
           st.timer = undefined;
@@ -213,14 +224,24 @@ export class Notifier {
   private async deliver(target: NotifyTarget, run: Run): Promise<void> {
     // The callback target rule once more, now with DNS: every address is checked and the connection goes to the
     // checked one. Resolution is bounded like the request, so a hanging resolver cannot hold a delivery slot.
-    const resolved = await withTimeout(resolveTarget(target.notify.url, this.allowPrivateTargets, this.lookup), this.timeoutMs, () => new TargetError(`spec.notify.url: resolving the host took longer than ${this.timeoutMs} ms; deliveries are retried`));
+    const resolved = await withTimeout(
+      resolveTarget(target.notify.url, this.allowPrivateTargets, this.lookup),
+      this.timeoutMs,
+      () => new TargetError(`spec.notify.url: resolving the host took longer than ${this.timeoutMs} ms; deliveries are retried`),
+    );
     const body = runFinishedEvent(target.namespace, target.name, run);
-    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(body)), 'User-Agent': 'schedule-operator' };
+    const headers: Record<string, string> = {
+      'Content-Type': CONTENT_TYPE,
+      'Content-Length': String(Buffer.byteLength(body)),
+      'User-Agent': 'schedule-operator',
+    };
     const ref = target.notify.secretRef;
     if (ref) headers[SIGNATURE_HEADER] = signature(body, await this.signingKey(target.namespace, ref));
     const { status, location } = await post(resolved.url, resolved.address, resolved.family, headers, body, this.timeoutMs);
     if (status >= 300 && status < 400) {
-      throw new Error(`the receiver answered HTTP ${status}${location ? ` (a redirect to ${clip(location)})` : ''}; redirects are not followed: set spec.notify.url to the address that accepts the POST`);
+      throw new Error(
+        `the receiver answered HTTP ${status}${location ? ` (a redirect to ${clip(location)})` : ''}; redirects are not followed: set spec.notify.url to the address that accepts the POST`,
+      );
     }
     if (status < 200 || status >= 300) throw new Error(`the receiver answered HTTP ${status}`);
   }
@@ -234,12 +255,16 @@ export class Notifier {
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
       if (code === 403) {
-        throw new TargetError(`spec.notify.secretRef: the operator may not read ${secret} (403 Forbidden); grant its ServiceAccount get on secrets in namespace ${namespace} (the Helm chart does with callbacks.readSecrets=true), or remove spec.notify.secretRef to send unsigned callbacks`);
+        throw new TargetError(
+          `spec.notify.secretRef: the operator may not read ${secret} (403 Forbidden); grant its ServiceAccount get on secrets in namespace ${namespace} (the Helm chart does with callbacks.readSecrets=true), or remove spec.notify.secretRef to send unsigned callbacks`,
+        );
       }
       throw new TargetError(`spec.notify.secretRef: cannot read ${secret} (${clip((err as Error).message, 200)}); deliveries are retried`);
     }
     if (key === undefined) {
-      throw new TargetError(`spec.notify.secretRef: ${secret} does not exist or has no key "${ref.key}"; create it (kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${ref.key}=<signing key>) or fix the reference`);
+      throw new TargetError(
+        `spec.notify.secretRef: ${secret} does not exist or has no key "${ref.key}"; create it (kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${ref.key}=<signing key>) or fix the reference`,
+      );
     }
     return key;
   }
@@ -258,7 +283,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<
  * while the Host header and TLS server name (SNI, certificate check) stay the URL's host name. Redirects are not
  * followed (node:http never does): the caller turns a 3xx into a failed delivery.
  */
-function post(url: URL, address: string, family: 4 | 6, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; location: string | undefined }> {
+function post(
+  url: URL,
+  address: string,
+  family: 4 | 6,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; location: string | undefined }> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
@@ -269,7 +301,8 @@ function post(url: URL, address: string, family: 4 | 6, headers: Record<string, 
         agent: false,
         // Connect to the address that was checked, whatever DNS answers now.
         lookup: (_host, opts, cb) => {
-          if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+          if ((opts as { all?: boolean }).all)
+            (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
           else cb(null, address, family);
         },
         signal: AbortSignal.timeout(timeoutMs),
@@ -280,7 +313,13 @@ function post(url: URL, address: string, family: 4 | 6, headers: Record<string, 
         res.on('error', reject);
       },
     );
-    req.on('error', (err) => reject(err.name === 'AbortError' || err.name === 'TimeoutError' ? new Error(`the receiver did not answer within ${timeoutMs} ms`) : new Error(`cannot reach the receiver: ${err.message}`)));
+    req.on('error', (err) =>
+      reject(
+        err.name === 'AbortError' || err.name === 'TimeoutError'
+          ? new Error(`the receiver did not answer within ${timeoutMs} ms`)
+          : new Error(`cannot reach the receiver: ${err.message}`),
+      ),
+    );
     req.end(body);
   });
 }

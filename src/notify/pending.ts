@@ -13,11 +13,18 @@ export function wants(spec: NotifySpec, run: Run): boolean {
 }
 
 /** nextNotifyStatus folds newly counted runs and delivery results into status.notify. */
-export function nextNotifyStatus(prev: NotifyStatus | undefined, spec: NotifySpec | undefined, counted: Run[], report: NotifyReport): NotifyStatus | undefined {
+export function nextNotifyStatus(
+  prev: NotifyStatus | undefined,
+  spec: NotifySpec | undefined,
+  counted: Run[],
+  report: NotifyReport,
+): NotifyStatus | undefined {
   if (!spec) return undefined;
   const delivered = new Set(report.delivered.map((d) => d.uid));
   const known = new Set((prev?.pending ?? []).map(runKey));
-  let pending = [...(prev?.pending ?? []), ...counted.filter((r) => wants(spec, r) && !known.has(runKey(r)))].filter((r) => !delivered.has(runKey(r)));
+  let pending = [...(prev?.pending ?? []), ...counted.filter((r) => wants(spec, r) && !known.has(runKey(r)))].filter(
+    (r) => !delivered.has(runKey(r)),
+  );
   let dropped = prev?.dropped ?? 0;
   if (pending.length > MAX_PENDING) {
     dropped += pending.length - MAX_PENDING;
@@ -30,7 +37,8 @@ export function nextNotifyStatus(prev: NotifyStatus | undefined, spec: NotifySpe
   const lastTime = last?.time ?? prev?.lastDeliveredTime;
   if (lastUid) out.lastDeliveredJobUID = lastUid;
   if (lastTime) out.lastDeliveredTime = lastTime;
-  const lastError = report.delivered.length && !report.lastError ? undefined : (report.lastError ?? (report.busy ? prev?.lastError : undefined));
+  const lastError =
+    report.delivered.length && !report.lastError ? undefined : (report.lastError ?? (report.busy ? prev?.lastError : undefined));
   if (lastError) out.lastError = lastError;
   if (dropped) out.dropped = dropped;
   return out;

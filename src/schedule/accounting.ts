@@ -35,7 +35,9 @@ export interface Accounted {
 /** retentionOf: how much run history the spec keeps (the count of the persisted history for an invalid spec). */
 export function retentionOf(inputs: Pick<StatusInputs, 'validation' | 'schedule'>): Retention {
   const { validation, schedule } = inputs;
-  return validation.ok ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge } : { limit: schedule.status?.recentRuns?.length ?? 10 };
+  return validation.ok
+    ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge }
+    : { limit: schedule.status?.recentRuns?.length ?? 10 };
 }
 
 /** accountedStatus is the status of one pass before its slot decisions (see the header). */
@@ -59,15 +61,25 @@ export function accountedStatus(inputs: AccountingInputs): Accounted {
   if (!applyError) {
     // Against the persisted conditions, so its lastTransitionTime moves only when Suspended really changed (step 1
     // computed a Suspended from spec.suspend alone).
-    const suspended = setConditions(prev.conditions, [suspendedCondition(validation.spec.suspend, decision.pause)], generation, nowText).find((c) => c.type === CONDITION_SUSPENDED)!;
+    const suspended = setConditions(
+      prev.conditions,
+      [suspendedCondition(validation.spec.suspend, decision.pause)],
+      generation,
+      nowText,
+    ).find((c) => c.type === CONDITION_SUSPENDED)!;
     const conditions = status.conditions ?? [];
-    status.conditions = conditions.some((c) => c.type === CONDITION_SUSPENDED) ? conditions.map((c) => (c.type === CONDITION_SUSPENDED ? suspended : c)) : [...conditions, suspended];
+    status.conditions = conditions.some((c) => c.type === CONDITION_SUSPENDED)
+      ? conditions.map((c) => (c.type === CONDITION_SUSPENDED ? suspended : c))
+      : [...conditions, suspended];
   }
 
   const out: Accounted = { status, ...(decision.event ? { pauseEvent: decision.event } : {}) };
   const window = validation.spec.expectSuccessWithin;
   const since = expectSuccessSince(prev, schedule.metadata.creationTimestamp ?? nowText, window !== undefined, now);
-  const verdict = window !== undefined && since !== undefined ? overdue({ expectSuccessWithin: window, lastSuccessfulTime: status.lastSuccessfulTime, since, now }) : undefined;
+  const verdict =
+    window !== undefined && since !== undefined
+      ? overdue({ expectSuccessWithin: window, lastSuccessfulTime: status.lastSuccessfulTime, since, now })
+      : undefined;
   if (verdict && since) {
     status.expectSuccessSince = since;
     status.conditions = setConditions(status.conditions, [verdict.condition], generation, nowText);

@@ -21,7 +21,14 @@ export const METADATA_V4 = ['169.254.169.254', '169.254.170.2', '169.254.170.23'
 /** METADATA_V6: AWS IMDS and EKS Pod Identity over IPv6, GCE metadata over IPv6. */
 export const METADATA_V6 = ['fd00:ec2::254', 'fd00:ec2::23', 'fd20:ce::254'];
 /** METADATA_NAMES: host names of metadata services (they resolve to link-local addresses, refused at delivery anyway). */
-export const METADATA_NAMES = ['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.tencentyun.com'];
+export const METADATA_NAMES = [
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.tencentyun.com',
+];
 
 export const ALLOW_FLAG = '--allow-private-callback-targets';
 const FIX = `callbacks to loopback, link-local, unspecified and cloud metadata addresses are refused; use the receiver's Service name or another routable address, or run the operator with ${ALLOW_FLAG}`;
@@ -41,7 +48,12 @@ export type Lookup = (host: string) => Promise<Array<{ address: string; family: 
 export class TargetError extends Error {}
 
 export type UrlCheck =
-  | { ok: true; url: URL; /** host: the URL's host name without brackets */ host: string; /** literal: the host is an IP address */ literal: boolean }
+  | {
+      ok: true;
+      url: URL /** host: the URL's host name without brackets */;
+      host: string /** literal: the host is an IP address */;
+      literal: boolean;
+    }
   | { ok: false; problem: string };
 
 /**
@@ -49,7 +61,8 @@ export type UrlCheck =
  * is an IP address or a well-known name. `problem` reads after "spec.notify.url: ".
  */
 export function checkCallbackUrl(raw: string, allowPrivate: boolean): UrlCheck {
-  if (raw.length > MAX_URL_LENGTH) return { ok: false, problem: `is ${raw.length} characters long; a callback URL may have at most ${MAX_URL_LENGTH}` };
+  if (raw.length > MAX_URL_LENGTH)
+    return { ok: false, problem: `is ${raw.length} characters long; a callback URL may have at most ${MAX_URL_LENGTH}` };
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,10 +70,16 @@ export function checkCallbackUrl(raw: string, allowPrivate: boolean): UrlCheck {
     return { ok: false, problem: `${JSON.stringify(clip(raw))} is not a URL; write it like https://hooks.example.com/runs` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, problem: `uses the ${JSON.stringify(clip(url.protocol.replace(/:$/, ''), 20))} scheme; only http:// and https:// callbacks are sent` };
+    return {
+      ok: false,
+      problem: `uses the ${JSON.stringify(clip(url.protocol.replace(/:$/, ''), 20))} scheme; only http:// and https:// callbacks are sent`,
+    };
   }
   if (url.username || url.password) {
-    return { ok: false, problem: 'must not carry a user name or password (user:password@host); sign deliveries with spec.notify.secretRef instead' };
+    return {
+      ok: false,
+      problem: 'must not carry a user name or password (user:password@host); sign deliveries with spec.notify.secretRef instead',
+    };
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const literal = ipaddr.isValid(host) && (host.includes(':') || ipaddr.IPv4.isValidFourPartDecimal(host));
@@ -79,7 +98,9 @@ export async function resolveTarget(raw: string, allowPrivate: boolean, lookup: 
   const addresses = literal
     ? [{ address: host, family: host.includes(':') ? 6 : 4 }]
     : await lookup(host).catch((err: Error) => {
-        throw new TargetError(`spec.notify.url: host ${clip(host)} does not resolve (${(err as NodeJS.ErrnoException).code ?? err.message}); deliveries are retried`);
+        throw new TargetError(
+          `spec.notify.url: host ${clip(host)} does not resolve (${(err as NodeJS.ErrnoException).code ?? err.message}); deliveries are retried`,
+        );
       });
   if (addresses.length === 0) throw new TargetError(`spec.notify.url: host ${clip(host)} does not resolve; deliveries are retried`);
   if (!allowPrivate) {
@@ -172,7 +193,11 @@ export function embeddedIPv4(ip: IPv6): Array<{ how: string; v4: IPv4 }> {
     // Local-use NAT64 (RFC 8215): the network picks the prefix length, so every RFC 6052 layout within the /48
     // counts, except that a shorter layout reading the zero padding of a longer one (0.0.0.0/8) finds no target.
     out.push({ how: 'NAT64 64:ff9b:1::/48, /96 layout', v4: last32 });
-    for (const [len, v] of [[48, v4(b[6]!, b[7]!, b[9]!, b[10]!)], [56, v4(b[7]!, b[9]!, b[10]!, b[11]!)], [64, v4(b[9]!, b[10]!, b[11]!, b[12]!)]] as const) {
+    for (const [len, v] of [
+      [48, v4(b[6]!, b[7]!, b[9]!, b[10]!)],
+      [56, v4(b[7]!, b[9]!, b[10]!, b[11]!)],
+      [64, v4(b[9]!, b[10]!, b[11]!, b[12]!)],
+    ] as const) {
       if (v.range() !== 'unspecified') out.push({ how: `NAT64 64:ff9b:1::/48, /${len} layout`, v4: v });
     }
   }

@@ -99,7 +99,10 @@ function parse(expr: string): ParseResult {
   });
   if (problems.length) return { ok: false, problems };
   const [minute, hour, dayOfMonth, month, dayOfWeek] = parsed as CronField[];
-  return { ok: true, schedule: { kind: 'spec', minute: minute!, hour: hour!, dayOfMonth: dayOfMonth!, month: month!, dayOfWeek: dayOfWeek! } };
+  return {
+    ok: true,
+    schedule: { kind: 'spec', minute: minute!, hour: hour!, dayOfMonth: dayOfMonth!, month: month!, dayOfWeek: dayOfWeek! },
+  };
 }
 
 function fail(problem: string): ParseResult {
@@ -116,7 +119,8 @@ function parseMacro(expr: string): ParseResult {
   }
   const lower = expr.toLowerCase();
   if (MACROS[lower] !== undefined) return fail(`macros are lowercase in Kubernetes: write "${lower}"`);
-  if (lower === '@weekdays') return fail('"@weekdays" is not a Kubernetes macro: write "0 0 * * 1-5" (or use spec.preset with frequency weekdays)');
+  if (lower === '@weekdays')
+    return fail('"@weekdays" is not a Kubernetes macro: write "0 0 * * 1-5" (or use spec.preset with frequency weekdays)');
   if (lower === '@minutely') return fail('"@minutely" is not a Kubernetes macro: write "* * * * *"');
   if (lower === '@reboot') return fail('"@reboot" has no meaning for a CronJob: write a time-based schedule');
   return fail(`unknown macro "${expr}": Kubernetes accepts ${Object.keys(MACROS).join(' ')} (exactly, with nothing around them)`);
@@ -215,9 +219,11 @@ function parseNonNegativeInt(text: string, b: Bounds): number | string {
 function notANumber(text: string, b: Bounds): string {
   const t = text.toUpperCase();
   if (t === '') return `an empty value: write a number (${b.name} is ${b.min}-${b.max})`;
-  if (/^\d*L$|^LW$/.test(t)) return `"${text}" (last day) is not Kubernetes cron syntax: list the days explicitly, e.g. 28-31 with a check in the job, or use day 1`;
+  if (/^\d*L$|^LW$/.test(t))
+    return `"${text}" (last day) is not Kubernetes cron syntax: list the days explicitly, e.g. 28-31 with a check in the job, or use day 1`;
   if (/^\d+W$/.test(t)) return `"${text}" (nearest weekday) is not Kubernetes cron syntax: use a day-of-week range such as 1-5`;
-  if (t.includes('#')) return `"${text}" (nth weekday of the month) is not Kubernetes cron syntax: combine a day range with a weekday in the job, e.g. days 1-7 and check the weekday`;
+  if (t.includes('#'))
+    return `"${text}" (nth weekday of the month) is not Kubernetes cron syntax: combine a day range with a weekday in the job, e.g. days 1-7 and check the weekday`;
   if (t.startsWith('H')) return `"${text}" (hashed value) is Jenkins syntax, not Kubernetes cron: write a fixed number`;
   const names = b.names ? ` or a name ${Object.keys(b.names).join('/').toUpperCase()}` : '';
   return `"${text}" is not a number${names} (${b.name} is ${b.min}-${b.max})`;

@@ -46,7 +46,9 @@ export function podSelector(job: Job): string | undefined {
 /** jobFailure is the reason and message of a Job's Failed condition (or of FailureTarget, set first). */
 export function jobFailure(job: Job): Pick<Run, 'reason' | 'message'> {
   const conditions = job.status?.conditions ?? [];
-  const c = conditions.find((x) => x.type === 'Failed' && x.status === 'True') ?? conditions.find((x) => x.type === 'FailureTarget' && x.status === 'True');
+  const c =
+    conditions.find((x) => x.type === 'Failed' && x.status === 'True') ??
+    conditions.find((x) => x.type === 'FailureTarget' && x.status === 'True');
   const out: Pick<Run, 'reason' | 'message'> = {};
   if (c?.reason) out.reason = c.reason;
   if (c?.message) out.message = c.message;

@@ -58,7 +58,27 @@ function misplacedField(field: PresetField, frequency: SchedulePreset['frequency
 }
 
 /** INTERVALS are the intervals that divide an hour or a day evenly, as a person writes them. */
-export const INTERVALS = ['1m', '2m', '3m', '4m', '5m', '6m', '10m', '12m', '15m', '20m', '30m', '1h', '2h', '3h', '4h', '6h', '8h', '12h', '24h'] as const;
+export const INTERVALS = [
+  '1m',
+  '2m',
+  '3m',
+  '4m',
+  '5m',
+  '6m',
+  '10m',
+  '12m',
+  '15m',
+  '20m',
+  '30m',
+  '1h',
+  '2h',
+  '3h',
+  '4h',
+  '6h',
+  '8h',
+  '12h',
+  '24h',
+] as const;
 
 const UNIT_MINUTES: Record<string, number> = { m: 1, h: 60, d: 1440 };
 
@@ -75,5 +95,8 @@ export function intervalToCron(text: string): Compiled {
     ? `"${text}" does not divide an hour or a day evenly, so its runs would drift against the clock`
     : `"${text}" is not an interval: write a whole number of minutes (m), hours (h) or days (d)`;
   const hint = total > 1440 ? '; for longer periods use spec.preset (weekly, monthly) or spec.schedule' : '';
-  return { ok: false, errors: [{ field: 'spec.interval', message: `${why}. Intervals that work: ${INTERVALS.join(', ')} (or 1d)${hint}` }] };
+  return {
+    ok: false,
+    errors: [{ field: 'spec.interval', message: `${why}. Intervals that work: ${INTERVALS.join(', ')} (or 1d)${hint}` }],
+  };
 }

@@ -17,7 +17,9 @@ export interface LabelSelector {
 }
 
 /** ledgerFinalizerPolicy is the MutatingAdmissionPolicy and its binding (optionally for some namespaces only). */
-export function ledgerFinalizerPolicy(opts: { name?: string; namespaceSelector?: LabelSelector } = {}): [Record<string, unknown>, Record<string, unknown>] {
+export function ledgerFinalizerPolicy(
+  opts: { name?: string; namespaceSelector?: LabelSelector } = {},
+): [Record<string, unknown>, Record<string, unknown>] {
   const name = opts.name ?? LEDGER_POLICY_NAME;
   const labels = { [LABEL_MANAGED_BY]: MANAGER };
   const policy = {

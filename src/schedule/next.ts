@@ -139,7 +139,13 @@ class ZoneClock {
     const days = Math.floor(wall / DAY);
     const secs = wall - days * DAY;
     this.lastT = t;
-    this.last = { ...civilFromDays(days), hour: Math.floor(secs / 3600), minute: Math.floor(secs / 60) % 60, second: secs % 60, weekday: mod(days + 4, 7) };
+    this.last = {
+      ...civilFromDays(days),
+      hour: Math.floor(secs / 3600),
+      minute: Math.floor(secs / 60) % 60,
+      second: secs % 60,
+      weekday: mod(days + 4, 7),
+    };
     return this.last;
   }
 

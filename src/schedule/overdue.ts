@@ -53,7 +53,12 @@ export function overdue({ expectSuccessWithin, lastSuccessfulTime, since, now }:
   return {
     overdue: false,
     overdueAt,
-    condition: { type: CONDITION_OVERDUE, status: 'False', reason: OverdueReason.SucceededRecently, message: `${last}; overdue at ${overdueAt} unless a run succeeds (spec.expectSuccessWithin ${expectSuccessWithin})` },
+    condition: {
+      type: CONDITION_OVERDUE,
+      status: 'False',
+      reason: OverdueReason.SucceededRecently,
+      message: `${last}; overdue at ${overdueAt} unless a run succeeds (spec.expectSuccessWithin ${expectSuccessWithin})`,
+    },
   };
 }
 

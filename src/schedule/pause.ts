@@ -41,7 +41,11 @@ export interface PauseDecision {
 
 /** resumeRequestToken is the pending resume token, if there is one not yet handled (P1). */
 export function resumeRequestToken(schedule: Schedule): string | undefined {
-  return pendingToken(ANNOTATION_RESUME_REQUESTED_AT, schedule.metadata.annotations?.[ANNOTATION_RESUME_REQUESTED_AT], schedule.status?.lastHandledResumeRequest);
+  return pendingToken(
+    ANNOTATION_RESUME_REQUESTED_AT,
+    schedule.metadata.annotations?.[ANNOTATION_RESUME_REQUESTED_AT],
+    schedule.status?.lastHandledResumeRequest,
+  );
 }
 
 /** failuresTowardsPause: consecutive failures since the later of the last success and the last resume. */
@@ -71,7 +75,11 @@ export function decidePause({ schedule, pauseAfter, status, now }: PauseInputs):
     if (pause) {
       pause = undefined;
       lastResume = { time: toRfc3339(now), consecutiveFailures: status.consecutiveFailures ?? 0 };
-      event = { type: 'Normal', reason: REASON_RESUMED, message: `resumed by request "${token}": the CronJob starts Jobs on schedule again` };
+      event = {
+        type: 'Normal',
+        reason: REASON_RESUMED,
+        message: `resumed by request "${token}": the CronJob starts Jobs on schedule again`,
+      };
     }
   }
   if (pauseAfter === undefined) {
@@ -94,8 +102,19 @@ export function decidePause({ schedule, pauseAfter, status, now }: PauseInputs):
 /** suspendedCondition: Suspended=True reason PausedAfterFailures while paused, reason Suspended for spec.suspend, else False. */
 export function suspendedCondition(specSuspend: boolean, pause: Pause | undefined): ConditionInput {
   if (pause) {
-    return { type: CONDITION_SUSPENDED, status: 'True', reason: REASON_PAUSED_AFTER_FAILURES, message: specSuspend ? `${pause.message}; spec.suspend is true as well` : pause.message };
+    return {
+      type: CONDITION_SUSPENDED,
+      status: 'True',
+      reason: REASON_PAUSED_AFTER_FAILURES,
+      message: specSuspend ? `${pause.message}; spec.suspend is true as well` : pause.message,
+    };
   }
-  if (specSuspend) return { type: CONDITION_SUSPENDED, status: 'True', reason: Reason.Suspended, message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish' };
+  if (specSuspend)
+    return {
+      type: CONDITION_SUSPENDED,
+      status: 'True',
+      reason: Reason.Suspended,
+      message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish',
+    };
   return { type: CONDITION_SUSPENDED, status: 'False', reason: Reason.Active, message: 'the CronJob starts Jobs on schedule' };
 }

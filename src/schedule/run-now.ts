@@ -16,7 +16,16 @@
 // (run-now, or `kubectl create job --from`) to add there, so the controller itself skips scheduled slots
 // while they run - and takes them out of the list when they finish, as for its own Jobs.
 import { createHash } from 'node:crypto';
-import { ANNOTATION_RUN_REQUESTED_AT, FINALIZER_LEDGER, GROUP, LABEL_MANAGED_BY, LABEL_SCHEDULE, MANAGER, type RunRequest, type Schedule } from '../api/schedule.js';
+import {
+  ANNOTATION_RUN_REQUESTED_AT,
+  FINALIZER_LEDGER,
+  GROUP,
+  LABEL_MANAGED_BY,
+  LABEL_SCHEDULE,
+  MANAGER,
+  type RunRequest,
+  type Schedule,
+} from '../api/schedule.js';
 import { ErrorCode, failure } from '../errors.js';
 import type { CronJob, Job } from '../types/kube.js';
 import { isRunning, jobResult, jobTrigger, LABEL_TRIGGER, toRfc3339 } from './jobs.js';
@@ -41,7 +50,11 @@ export interface RunNowInputs {
 
 /** runRequestToken is the pending run-now token, if there is one not yet handled. */
 export function runRequestToken(schedule: Schedule): string | undefined {
-  return pendingToken(ANNOTATION_RUN_REQUESTED_AT, schedule.metadata.annotations?.[ANNOTATION_RUN_REQUESTED_AT], schedule.status?.lastHandledRunRequest);
+  return pendingToken(
+    ANNOTATION_RUN_REQUESTED_AT,
+    schedule.metadata.annotations?.[ANNOTATION_RUN_REQUESTED_AT],
+    schedule.status?.lastHandledRunRequest,
+  );
 }
 
 /** decideRunNow decides what a pending run-now request leads to. */
@@ -52,7 +65,12 @@ export function decideRunNow({ schedule, cronJob, jobs }: RunNowInputs): RunNowD
   if (problem) {
     // decision.token is what status records as handled: the fingerprint, never the bad token itself.
     const refusal = failure(ErrorCode.InvalidToken, { request: 'run', problem });
-    return { action: 'refuse', token: handledTokenKey(ANNOTATION_RUN_REQUESTED_AT, token), reason: refusal.reason, message: refusal.message };
+    return {
+      action: 'refuse',
+      token: handledTokenKey(ANNOTATION_RUN_REQUESTED_AT, token),
+      reason: refusal.reason,
+      message: refusal.message,
+    };
   }
   if (!cronJob?.metadata.uid) return { action: 'wait', token };
   const name = manualJobName(schedule.metadata.name, schedule.metadata.uid, token);
@@ -111,7 +129,14 @@ export function manualJob(schedule: Schedule, cronJob: CronJob, token: string): 
       annotations: { ...(template.metadata?.annotations ?? {}), [ANNOTATION_RUN_REQUEST]: token.slice(0, 256) },
       finalizers: [FINALIZER_LEDGER],
       ownerReferences: [
-        { apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          name: cronJob.metadata.name,
+          uid: cronJob.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: structuredClone(template.spec),
@@ -122,7 +147,13 @@ export function manualJob(schedule: Schedule, cronJob: CronJob, token: string): 
 export function runRequestStatus(decision: Extract<RunNowDecision, { action: 'create' | 'refuse' }>, now: Date): RunRequest {
   const handledTime = toRfc3339(now);
   if (decision.action === 'create') {
-    return { token: decision.token, outcome: 'Started', jobName: decision.job.metadata.name, message: `started Job ${decision.job.metadata.name}`, handledTime };
+    return {
+      token: decision.token,
+      outcome: 'Started',
+      jobName: decision.job.metadata.name,
+      message: `started Job ${decision.job.metadata.name}`,
+      handledTime,
+    };
   }
   return { token: decision.token, outcome: 'Refused', reason: decision.reason, message: decision.message, handledTime };
 }

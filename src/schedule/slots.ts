@@ -129,7 +129,11 @@ export function emptyCounts(): Record<SlotOutcome, number> {
  * `now` for a Schedule that already had a status before slot accounting existed (an upgrade must not decide
  * months of slots as Missed for lack of facts).
  */
-export function startSlotState(status: { slots?: SlotState | undefined; observedGeneration?: number | undefined } | undefined, creationTime: string, now: Date): SlotState {
+export function startSlotState(
+  status: { slots?: SlotState | undefined; observedGeneration?: number | undefined } | undefined,
+  creationTime: string,
+  now: Date,
+): SlotState {
   if (status?.slots) return status.slots;
   return { watermark: status?.observedGeneration !== undefined ? toRfc3339(now) : toRfc3339(creationTime) };
 }
@@ -156,7 +160,13 @@ export function trackSegment(segments: SlotSegment[] | undefined, inForce: Segme
   if (!inForce) return list;
   const last = list[list.length - 1];
   if (last && sameSpec(last, inForce)) return list;
-  const seg: SlotSegment = { from: toRfc3339(now), cron: inForce.cron, timeZone: inForce.timeZone, suspend: inForce.suspend, startingDeadlineSeconds: inForce.startingDeadlineSeconds };
+  const seg: SlotSegment = {
+    from: toRfc3339(now),
+    cron: inForce.cron,
+    timeZone: inForce.timeZone,
+    suspend: inForce.suspend,
+    startingDeadlineSeconds: inForce.startingDeadlineSeconds,
+  };
   if (inForce.paused) seg.paused = true;
   list.push(seg);
   // A spec flapping faster than slots are decided: drop the oldest changes after the first (S7).
@@ -165,7 +175,13 @@ export function trackSegment(segments: SlotSegment[] | undefined, inForce: Segme
 }
 
 function sameSpec(a: SegmentSpec, b: SegmentSpec): boolean {
-  return a.cron === b.cron && a.timeZone === b.timeZone && a.suspend === b.suspend && a.startingDeadlineSeconds === b.startingDeadlineSeconds && (a.paused ?? false) === (b.paused ?? false);
+  return (
+    a.cron === b.cron &&
+    a.timeZone === b.timeZone &&
+    a.suspend === b.suspend &&
+    a.startingDeadlineSeconds === b.startingDeadlineSeconds &&
+    (a.paused ?? false) === (b.paused ?? false)
+  );
 }
 
 /** jobInterval is when a Job was active: from its creation (the CronJob lists it as active from then) to its end. */
@@ -217,7 +233,15 @@ function intervalOfJob(job: Job): Interval | undefined {
 function intervalOfRun(r: SlotRun): Interval {
   const end = parsed(r.end);
   const scheduled = parsed(r.scheduledTime);
-  return { job: r.job, start: ms(r.start), startText: r.start, end: end?.[0], endText: end?.[1], scheduled: scheduled?.[0], scheduledText: scheduled?.[1] };
+  return {
+    job: r.job,
+    start: ms(r.start),
+    startText: r.start,
+    end: end?.[0],
+    endText: end?.[1],
+    scheduled: scheduled?.[0],
+    scheduledText: scheduled?.[1],
+  };
 }
 
 function runOf(i: Interval): SlotRun {
@@ -239,7 +263,8 @@ function merge(persisted: SlotRun[] | undefined, jobs: Job[], now: Date): Interv
     if (before) {
       if (before.start < observed.start) [observed.start, observed.startText] = [before.start, before.startText];
       if (before.end !== undefined && observed.end === undefined) [observed.end, observed.endText] = [before.end, before.endText]; // a stale cache never reopens a run
-      if (before.scheduled !== undefined && observed.scheduled === undefined) [observed.scheduled, observed.scheduledText] = [before.scheduled, before.scheduledText];
+      if (before.scheduled !== undefined && observed.scheduled === undefined)
+        [observed.scheduled, observed.scheduledText] = [before.scheduled, before.scheduledText];
     }
     byJob.set(observed.job, observed);
   }
@@ -321,7 +346,14 @@ type Verdict =
   | { outcome: 'SkippedOverlap' | 'Missed'; slot: Slot; deadline: number; holders?: string[] };
 type Decision = Verdict | { outcome: 'Pending'; until: number | undefined };
 
-function decideOne(slot: Slot, nextAt: number | undefined, intervals: Interval[], byScheduled: Map<number, Interval>, latestScheduled: number, nowMs: number): Decision {
+function decideOne(
+  slot: Slot,
+  nextAt: number | undefined,
+  intervals: Interval[],
+  byScheduled: Map<number, Interval>,
+  latestScheduled: number,
+  nowMs: number,
+): Decision {
   const s = slot.at;
   // S1 Ran: decided as soon as its Job is seen, even before the slot's deadline.
   const run = byScheduled.get(s);
@@ -371,7 +403,12 @@ function describe(v: Verdict): SlotRecord {
       };
     case 'Missed':
       if (v.slot.first && v.slot.at < ms(v.slot.segment.from)) {
-        return { slot, outcome: 'Missed', reason: SlotReason.CronJobNotApplied, message: `no CronJob existed yet at the slot (the operator first applied it at ${v.slot.segment.from})` };
+        return {
+          slot,
+          outcome: 'Missed',
+          reason: SlotReason.CronJobNotApplied,
+          message: `no CronJob existed yet at the slot (the operator first applied it at ${v.slot.segment.from})`,
+        };
       }
       return {
         slot,
@@ -472,7 +509,12 @@ export function slotEvents(decisions: SlotDecisions): EventRecord[] {
   }
   for (const d of decisions.decided) {
     if (d.outcome !== 'Missed' && d.outcome !== 'SkippedOverlap') continue;
-    events.push({ type: 'Warning', reason: SlotEventReason[d.outcome], action: 'DecideSlots', message: `slot ${d.slot} ${d.outcome === 'Missed' ? 'missed' : 'skipped'}: ${d.message}` });
+    events.push({
+      type: 'Warning',
+      reason: SlotEventReason[d.outcome],
+      action: 'DecideSlots',
+      message: `slot ${d.slot} ${d.outcome === 'Missed' ? 'missed' : 'skipped'}: ${d.message}`,
+    });
   }
   return events;
 }

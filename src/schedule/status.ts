@@ -2,7 +2,15 @@
 // owned CronJob and its Jobs - and from the few facts that must outlive the Jobs (latest times,
 // last run, recent runs). Pure: the clock is an argument. The run counters are the ledger's (a separate
 // step), so this function copies them through untouched.
-import { CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED, CONDITION_SUSPENDED, Reason, setConditions, type ConditionInput } from '../api/conditions.js';
+import {
+  CONDITION_READY,
+  CONDITION_RECONCILING,
+  CONDITION_STALLED,
+  CONDITION_SUSPENDED,
+  Reason,
+  setConditions,
+  type ConditionInput,
+} from '../api/conditions.js';
 import type { Run, RunEntry, Schedule, ScheduleStatus } from '../api/schedule.js';
 import { ErrorCode, failure, type Failure } from '../errors.js';
 import type { CronJob, Job } from '../types/kube.js';
@@ -35,7 +43,12 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
 
   // What the CronJob actually does: with an invalid spec the existing CronJob is left as it is,
   // so the preview describes it, not the rejected spec.
-  const runsFrom = validation.ok && !applyError ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend || paused === true } : cronJob ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true } : undefined;
+  const runsFrom =
+    validation.ok && !applyError
+      ? { cron: validation.effectiveSchedule, timeZone: validation.timeZone, suspend: validation.spec.suspend || paused === true }
+      : cronJob
+        ? { cron: cronJob.spec.schedule, timeZone: cronJob.spec.timeZone ?? 'UTC', suspend: cronJob.spec.suspend === true }
+        : undefined;
   setOrDelete(status, 'effectiveSchedule', runsFrom?.cron);
   setOrDelete(status, 'timeZone', runsFrom?.timeZone);
   setOrDelete(status, 'cronJobName', cronJob?.metadata.name);
@@ -46,23 +59,40 @@ export function computeStatus({ schedule, validation, cronJob, jobs, now, applyE
   // Times and runs observed on the CronJob and its Jobs; the latest of what was seen before and now.
   const finished = jobs.filter((j) => jobResult(j) !== undefined);
   setOrDelete(status, 'lastScheduleTime', latest(prev.lastScheduleTime, cronJob?.status?.lastScheduleTime));
-  setOrDelete(status, 'lastSuccessfulTime', latest(prev.lastSuccessfulTime, cronJob?.status?.lastSuccessfulTime, ...finishTimes(finished, 'Succeeded')));
+  setOrDelete(
+    status,
+    'lastSuccessfulTime',
+    latest(prev.lastSuccessfulTime, cronJob?.status?.lastSuccessfulTime, ...finishTimes(finished, 'Succeeded')),
+  );
   setOrDelete(status, 'lastFailureTime', latest(prev.lastFailureTime, ...finishTimes(finished, 'Failed')));
   const active = jobs
     .filter(isRunning)
     .map((j) => (j.status?.startTime ? { name: j.metadata.name, startTime: j.status.startTime } : { name: j.metadata.name }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   setOrDelete(status, 'active', active.length ? active : undefined);
-  const retention = validation.ok ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge } : { limit: prev.recentRuns?.length ?? 10 };
+  const retention = validation.ok
+    ? { limit: validation.spec.runHistoryLimit, maxAge: validation.spec.runHistoryMaxAge }
+    : { limit: prev.recentRuns?.length ?? 10 };
   const recent = retainRuns(prev.recentRuns, finished.map(jobRun), retention, now);
   setOrDelete(status, 'recentRuns', recent.length ? recent : undefined);
   setOrDelete(status, 'lastRun', recent.find(isJobRun) ?? prev.lastRun);
 
-  status.conditions = setConditions(prev.conditions, conditions(validation, cronJob, applyError, upcoming[0], paused === true), generation, nowText);
+  status.conditions = setConditions(
+    prev.conditions,
+    conditions(validation, cronJob, applyError, upcoming[0], paused === true),
+    generation,
+    nowText,
+  );
   return status;
 }
 
-function conditions(validation: ValidationResult, cronJob: CronJob | undefined, applyError: StatusInputs['applyError'], next: string | undefined, paused: boolean): ConditionInput[] {
+function conditions(
+  validation: ValidationResult,
+  cronJob: CronJob | undefined,
+  applyError: StatusInputs['applyError'],
+  next: string | undefined,
+  paused: boolean,
+): ConditionInput[] {
   if (!validation.ok) {
     const problems = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     return problemConditions(failure(ErrorCode.InvalidSpec, { problems, keepsCronJob: cronJob !== undefined }));
@@ -82,7 +112,12 @@ function conditions(validation: ValidationResult, cronJob: CronJob | undefined, 
           : `${where}; next run at ${next ?? 'never'}`,
     },
     suspended
-      ? { type: CONDITION_SUSPENDED, status: 'True', reason: Reason.Suspended, message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish' }
+      ? {
+          type: CONDITION_SUSPENDED,
+          status: 'True',
+          reason: Reason.Suspended,
+          message: 'spec.suspend is true: the CronJob starts no new Jobs; running Jobs finish',
+        }
       : { type: CONDITION_SUSPENDED, status: 'False', reason: Reason.Active, message: 'the CronJob starts Jobs on schedule' },
     ...progressConditions(undefined),
   ];
@@ -107,12 +142,22 @@ function progressConditions(problem: Failure | undefined): ConditionInput[] {
   }
   if (problem?.retry === 'terminal') {
     return [
-      { type: CONDITION_RECONCILING, status: 'False', reason: problem.reason, message: 'no progress until a person acts: see the Stalled condition' },
+      {
+        type: CONDITION_RECONCILING,
+        status: 'False',
+        reason: problem.reason,
+        message: 'no progress until a person acts: see the Stalled condition',
+      },
       { type: CONDITION_STALLED, status: 'True', reason: problem.reason, message: problem.message },
     ];
   }
   return [
-    { type: CONDITION_RECONCILING, status: 'False', reason: Reason.Reconciled, message: 'the spec is applied and nothing is being retried' },
+    {
+      type: CONDITION_RECONCILING,
+      status: 'False',
+      reason: Reason.Reconciled,
+      message: 'the spec is applied and nothing is being retried',
+    },
     { type: CONDITION_STALLED, status: 'False', reason: Reason.Reconciled, message: 'nothing waits for a person' },
   ];
 }

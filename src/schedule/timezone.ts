@@ -93,8 +93,10 @@ const PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
 export function timeZoneProblem(name: string): string | undefined {
   if (name === '') return 'must not be empty: write an IANA time zone such as "Europe/Berlin", or leave it out for UTC';
   const badPart = name.split('/').some((p) => p === '.' || p === '..' || p.startsWith('-') || !PART.test(p));
-  if (badPart) return `unknown time zone "${name}": write an IANA name such as "America/New_York" (letters, digits, '.', '-', '_', '+'; at most 14 characters between slashes)`;
-  if (name.toLowerCase() === 'local') return '"Local" is the controller machine\'s own zone and Kubernetes refuses it: write an explicit IANA name such as "UTC" or "Europe/Berlin"';
+  if (badPart)
+    return `unknown time zone "${name}": write an IANA name such as "America/New_York" (letters, digits, '.', '-', '_', '+'; at most 14 characters between slashes)`;
+  if (name.toLowerCase() === 'local')
+    return '"Local" is the controller machine\'s own zone and Kubernetes refuses it: write an explicit IANA name such as "UTC" or "Europe/Berlin"';
   if (!KUBERNETES_TIME_ZONES.has(name)) {
     const sameButCase = findIgnoringCase(name);
     if (sameButCase) return `unknown time zone "${name}": names are case-sensitive in Kubernetes, write "${sameButCase}"`;
@@ -113,7 +115,6 @@ function findIgnoringCase(name: string): string | undefined {
 
 // Intl knows every zone in GO_TZDATA except Go's 'Factory' (always UTC+0, abbreviation "-00").
 const INTL_ALIASES: Record<string, string> = { Factory: 'Etc/UTC' };
-
 
 const DAY = 86_400;
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -56,4 +56,3 @@ export function pendingToken(annotation: string, token: string | undefined, hand
   if (!token || token === handled || (handled?.startsWith('sha256:') && handledTokenKey(annotation, token) === handled)) return undefined;
   return token;
 }
-

@@ -45,9 +45,10 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
   if (present.length !== 1 && isObject(spec)) {
     errors.push({
       field: 'spec',
-      message: present.length === 0
-        ? 'set one of spec.schedule (a cron expression such as "0 3 * * *"), spec.preset (e.g. {frequency: daily, at: "03:00"}) or spec.interval (e.g. "15m")'
-        : `set exactly one of spec.schedule, spec.preset or spec.interval; this spec sets ${present.map((f) => `spec.${f}`).join(' and ')}`,
+      message:
+        present.length === 0
+          ? 'set one of spec.schedule (a cron expression such as "0 3 * * *"), spec.preset (e.g. {frequency: daily, at: "03:00"}) or spec.interval (e.g. "15m")'
+          : `set exactly one of spec.schedule, spec.preset or spec.interval; this spec sets ${present.map((f) => `spec.${f}`).join(' and ')}`,
     });
   }
 
@@ -104,20 +105,34 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
   }
   checkDuration(raw.runHistoryMaxAge, 'spec.runHistoryMaxAge', 3660 * 86_400, '"30d"', flagged, errors);
 
-  if (errors.length || !shaped.success || !compiled) return { ok: false, errors: errors.length ? errors : [{ field: 'spec', message: 'no schedule' }] };
+  if (errors.length || !shaped.success || !compiled)
+    return { ok: false, errors: errors.length ? errors : [{ field: 'spec', message: 'no schedule' }] };
   return { ok: true, spec: shaped.data, effectiveSchedule: compiled.cron, timeZone };
 }
 
 /** checkDuration validates an optional duration field: its shape, at least one minute, at most `max` seconds. */
-function checkDuration(value: unknown, field: string, max: number, example: string, flagged: (f: string) => boolean, errors: FieldError[]): number | undefined {
+function checkDuration(
+  value: unknown,
+  field: string,
+  max: number,
+  example: string,
+  flagged: (f: string) => boolean,
+  errors: FieldError[],
+): number | undefined {
   if (typeof value !== 'string' || flagged(field)) return undefined;
   const seconds = parseDuration(value);
   if (seconds === undefined) {
-    errors.push({ field, message: `"${value}" is not a duration: write whole numbers of d, h, m and s, largest unit first, e.g. ${example} or "90m" (no sign, no fractions)` });
+    errors.push({
+      field,
+      message: `"${value}" is not a duration: write whole numbers of d, h, m and s, largest unit first, e.g. ${example} or "90m" (no sign, no fractions)`,
+    });
   } else if (seconds < 60) {
     errors.push({ field, message: `"${value}" is shorter than one minute: write at least "1m", e.g. ${example}` });
   } else if (seconds > max) {
-    errors.push({ field, message: `"${value}" is longer than ${formatDuration(max)}: write at most "${formatDuration(max)}", e.g. ${example}` });
+    errors.push({
+      field,
+      message: `"${value}" is longer than ${formatDuration(max)}: write at most "${formatDuration(max)}", e.g. ${example}`,
+    });
   } else {
     return seconds;
   }
@@ -142,19 +157,23 @@ function checkCron(expr: string): Compiled {
   if (parsed.schedule.kind === 'every') {
     return {
       ok: false,
-      errors: [{
-        field: 'spec.schedule',
-        message: `"${expr}" is not supported: Kubernetes counts @every from the CronJob's creation or last run, so runs drift and cannot be previewed; write spec.interval: "${parsed.schedule.text}" (clock-aligned) or a cron expression`,
-      }],
+      errors: [
+        {
+          field: 'spec.schedule',
+          message: `"${expr}" is not supported: Kubernetes counts @every from the CronJob's creation or last run, so runs drift and cannot be previewed; write spec.interval: "${parsed.schedule.text}" (clock-aligned) or a cron expression`,
+        },
+      ],
     };
   }
   if (!canEverFire(parsed.schedule)) {
     return {
       ok: false,
-      errors: [{
-        field: 'spec.schedule',
-        message: `"${expr}" can never run: no allowed month has the allowed day (e.g. February has no 30th or 31st, April no 31st), or a field allows no value; pick a day that exists, e.g. "0 0 28 2 *"`,
-      }],
+      errors: [
+        {
+          field: 'spec.schedule',
+          message: `"${expr}" can never run: no allowed month has the allowed day (e.g. February has no 30th or 31st, April no 31st), or a field allows no value; pick a day that exists, e.g. "0 0 28 2 *"`,
+        },
+      ],
     };
   }
   return { ok: true, cron: expr };
@@ -162,22 +181,33 @@ function checkCron(expr: string): Compiled {
 
 function issueToFieldError(issue: z.core.$ZodIssue, spec: unknown): FieldError {
   const field = ['spec', ...issue.path.map(String)].join('.');
-  const input = issue.path.reduce<unknown>((v, key) => (isObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[key] : undefined), spec);
+  const input = issue.path.reduce<unknown>(
+    (v, key) => (isObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    spec,
+  );
   switch (issue.code) {
     case 'unrecognized_keys':
-      return { field, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling against \`kubectl explain schedule.spec\`` };
+      return {
+        field,
+        message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling against \`kubectl explain schedule.spec\``,
+      };
     case 'invalid_type':
       if (input === undefined) return { field, message: 'is required' };
       if (issue.expected === 'int') return { field, message: 'must be a whole number' };
-      return { field, message: `must be ${article(issue.expected)}, not ${article(Array.isArray(input) ? 'array' : input === null ? 'null' : typeof input)}` };
+      return {
+        field,
+        message: `must be ${article(issue.expected)}, not ${article(Array.isArray(input) ? 'array' : input === null ? 'null' : typeof input)}`,
+      };
     case 'invalid_value':
       return { field, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'invalid_format':
       if (field === 'spec.preset.at') return { field, message: 'must be "HH:MM" on a 24-hour clock, e.g. "18:45"' };
       return { field, message: issue.message };
     case 'too_small':
-      if (field === 'spec.pauseAfterConsecutiveFailures') return { field, message: `must be at least 1 (pause after that many failed runs in a row); remove the field to never pause` };
-      if (issue.origin === 'string') return { field, message: Number(issue.minimum) <= 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters` };
+      if (field === 'spec.pauseAfterConsecutiveFailures')
+        return { field, message: `must be at least 1 (pause after that many failed runs in a row); remove the field to never pause` };
+      if (issue.origin === 'string')
+        return { field, message: Number(issue.minimum) <= 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters` };
       return { field, message: `must be at least ${issue.minimum}` };
     case 'too_big':
       if (issue.origin === 'string') return { field, message: `must have at most ${issue.maximum} characters` };

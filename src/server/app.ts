@@ -45,7 +45,10 @@ export function createApp(parts: AppParts): express.Express {
         const text = await registry.metrics();
         res.type(registry.contentType).send(text);
       } catch (err) {
-        res.status(500).type('text/plain').send(`could not collect metrics: ${(err as Error).message}`);
+        res
+          .status(500)
+          .type('text/plain')
+          .send(`could not collect metrics: ${(err as Error).message}`);
       }
     });
   }

@@ -31,7 +31,17 @@ export interface AdmissionRequest {
   namespace?: string;
   name?: string;
   userInfo: UserInfo;
-  object?: { metadata?: { name?: string; generateName?: string; namespace?: string; uid?: string; deletionTimestamp?: string; annotations?: Record<string, string> }; spec?: unknown } | null;
+  object?: {
+    metadata?: {
+      name?: string;
+      generateName?: string;
+      namespace?: string;
+      uid?: string;
+      deletionTimestamp?: string;
+      annotations?: Record<string, string>;
+    };
+    spec?: unknown;
+  } | null;
   oldObject?: { metadata?: { annotations?: Record<string, string> }; spec?: unknown } | null;
   dryRun?: boolean;
 }
@@ -74,7 +84,11 @@ export interface AdmitDeps {
 }
 
 const allow = (uid: string, warnings?: string[]): AdmissionResponse => ({ uid, allowed: true, ...(warnings?.length ? { warnings } : {}) });
-const deny = (uid: string, code: number, reason: string, message: string): AdmissionResponse => ({ uid, allowed: false, status: { code, reason, message } });
+const deny = (uid: string, code: number, reason: string, message: string): AdmissionResponse => ({
+  uid,
+  allowed: false,
+  status: { code, reason, message },
+});
 
 /** admit answers one AdmissionReview (v1) with the review the API server expects back. */
 export async function admit(review: AdmissionReview, deps: AdmitDeps): Promise<AdmissionReview> {
@@ -103,8 +117,14 @@ async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<Admission
     const problem = requestTokenProblem(t.annotation, t.token);
     if (problem) problems.push(problem);
   }
-  const validation = specChanged ? validateSpec(object.spec, { minIntervalMinutes: deps.minIntervalMinutes, allowPrivateCallbackTargets: deps.allowPrivateCallbackTargets }) : undefined;
-  if (validation && !validation.ok) problems.push(...validation.errors.map((e: { field: string; message: string }) => `${fieldPath(e.field)}: ${e.message}`));
+  const validation = specChanged
+    ? validateSpec(object.spec, {
+        minIntervalMinutes: deps.minIntervalMinutes,
+        allowPrivateCallbackTargets: deps.allowPrivateCallbackTargets,
+      })
+    : undefined;
+  if (validation && !validation.ok)
+    problems.push(...validation.errors.map((e: { field: string; message: string }) => `${fieldPath(e.field)}: ${e.message}`));
   if (problems.length) return deny(req.uid, 422, 'Invalid', `${what} is invalid: ${problems.join('; ')}`);
 
   // 3 and 4, in parallel: both only read.
@@ -116,14 +136,20 @@ async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<Admission
 
   const user = req.userInfo.username ?? 'the requesting user';
   if (access.error) {
-    return deny(req.uid, 500, 'InternalError', `${what} was not admitted: the webhook could not check whether ${user} may create Jobs in namespace "${namespace}" (${access.error}); try again, or ask an administrator to look at the schedule-operator logs`);
+    return deny(
+      req.uid,
+      500,
+      'InternalError',
+      `${what} was not admitted: the webhook could not check whether ${user} may create Jobs in namespace "${namespace}" (${access.error}); try again, or ask an administrator to look at the schedule-operator logs`,
+    );
   }
   if (!access.allowed) {
     const authorizer = access.reason ? ` (authorizer: ${access.reason})` : '';
     // An UPDATE that sets a token is a run (or resume) request, whatever else it changes: say so.
     if (req.operation === 'UPDATE' && tokens.length) {
       const t = tokens[0]!;
-      const action = t.annotation === ANNOTATION_RUN_REQUESTED_AT ? 'run-now starts a Job' : 'resuming a paused Schedule lets it start Jobs again';
+      const action =
+        t.annotation === ANNOTATION_RUN_REQUESTED_AT ? 'run-now starts a Job' : 'resuming a paused Schedule lets it start Jobs again';
       return deny(
         req.uid,
         403,
@@ -143,9 +169,16 @@ async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<Admission
   }
 
   if (!dryRun.ok && dryRun.invalid) {
-    return deny(req.uid, 422, 'Invalid', `${what} is invalid: the API server refuses the CronJob it would run: ${dryRun.causes.join('; ')}; fix spec.jobTemplate (it is a batch/v1 JobTemplateSpec)`);
+    return deny(
+      req.uid,
+      422,
+      'Invalid',
+      `${what} is invalid: the API server refuses the CronJob it would run: ${dryRun.causes.join('; ')}; fix spec.jobTemplate (it is a batch/v1 JobTemplateSpec)`,
+    );
   }
-  const warnings = !dryRun.ok ? [`the CronJob could not be checked by a server-side dry run (${dryRun.message}); the operator reports problems in status.conditions`] : undefined;
+  const warnings = !dryRun.ok
+    ? [`the CronJob could not be checked by a server-side dry run (${dryRun.message}); the operator reports problems in status.conditions`]
+    : undefined;
   return allow(req.uid, warnings);
 }
 
@@ -159,7 +192,10 @@ const TOKEN_ANNOTATIONS = [ANNOTATION_RUN_REQUESTED_AT, ANNOTATION_RESUME_REQUES
 export function newTokens(req: AdmissionRequest): Array<{ annotation: string; token: string }> {
   const now = req.object?.metadata?.annotations ?? {};
   const before = req.operation === 'UPDATE' ? (req.oldObject?.metadata?.annotations ?? {}) : {};
-  return TOKEN_ANNOTATIONS.filter((a) => typeof now[a] === 'string' && now[a] !== '' && now[a] !== before[a]).map((a) => ({ annotation: a, token: now[a]! }));
+  return TOKEN_ANNOTATIONS.filter((a) => typeof now[a] === 'string' && now[a] !== '' && now[a] !== before[a]).map((a) => ({
+    annotation: a,
+    token: now[a]!,
+  }));
 }
 
 /** fieldPath names a spec field the way kubectl users write it (validateSpec may omit the "spec." prefix). */
@@ -174,7 +210,11 @@ export function fieldPath(field: string): string {
  * ownerReference) does not exist yet on create. Name rules are the CRD's (metadata.name <= 52).
  */
 export function dryRunCronJobFor(namespace: string, spec: Parameters<typeof desiredCronJob>[1], effectiveSchedule: string): CronJob {
-  const cronJob = desiredCronJob({ name: 'admission-dry-run', namespace, uid: '00000000-0000-0000-0000-000000000000' }, spec, effectiveSchedule);
+  const cronJob = desiredCronJob(
+    { name: 'admission-dry-run', namespace, uid: '00000000-0000-0000-0000-000000000000' },
+    spec,
+    effectiveSchedule,
+  );
   const { name: _name, ownerReferences: _owners, ...metadata } = cronJob.metadata;
   return { ...cronJob, metadata: { ...metadata, generateName: 'schedule-admission-' } as unknown as CronJob['metadata'] };
 }

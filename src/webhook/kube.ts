@@ -23,7 +23,12 @@ export function webhookKube(rest: Rest): Pick<AdmitDeps, 'dryRunCronJob' | 'canC
 
     async canCreateJobs(user: UserInfo, namespace: string): Promise<AccessResult> {
       try {
-        return await subjectAccessReview(rest, user, { namespace, verb: 'create', group: 'batch', version: 'v1', resource: 'jobs' }, CALL_TIMEOUT_MS);
+        return await subjectAccessReview(
+          rest,
+          user,
+          { namespace, verb: 'create', group: 'batch', version: 'v1', resource: 'jobs' },
+          CALL_TIMEOUT_MS,
+        );
       } catch (err) {
         return { allowed: false, error: (err as Error).message };
       }

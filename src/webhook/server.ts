@@ -29,7 +29,16 @@ export function webhookRouter(deps: AdmitDeps, opts: { log?: Logger; observer?: 
       const answer = await admit(review, deps);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       opts.observer?.observe(seconds, answer.response!.allowed);
-      opts.log?.debug({ uid: review.request.uid, namespace: review.request.namespace, name: review.request.name, allowed: answer.response!.allowed, seconds }, 'admission review');
+      opts.log?.debug(
+        {
+          uid: review.request.uid,
+          namespace: review.request.namespace,
+          name: review.request.name,
+          allowed: answer.response!.allowed,
+          seconds,
+        },
+        'admission review',
+      );
       res.json(answer);
     } catch (err) {
       opts.observer?.observe(Number(process.hrtime.bigint() - started) / 1e9, 'error');
@@ -60,7 +69,9 @@ function readPair(certDir: string): { cert: Buffer; key: Buffer } {
   try {
     return { cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')) };
   } catch (err) {
-    throw new Error(`the webhook needs tls.crt and tls.key in --webhook-cert-dir=${certDir} (${(err as Error).message}); mount the webhook Secret there, or pass --webhook-bind-address=0 to turn the webhook off`);
+    throw new Error(
+      `the webhook needs tls.crt and tls.key in --webhook-cert-dir=${certDir} (${(err as Error).message}); mount the webhook Secret there, or pass --webhook-bind-address=0 to turn the webhook off`,
+    );
   }
 }
 

@@ -24,10 +24,21 @@ export interface StartWebhookOptions {
 /** webhookDeps: the webhook's questions to the API server, SubjectAccessReview answers cached (access-cache.ts). */
 export function webhookDeps(
   rest: Rest,
-  opts: { checkJobPermission: boolean; minIntervalMinutes: number | undefined; allowPrivateCallbackTargets?: boolean | undefined; accessCache?: AccessCacheOptions },
+  opts: {
+    checkJobPermission: boolean;
+    minIntervalMinutes: number | undefined;
+    allowPrivateCallbackTargets?: boolean | undefined;
+    accessCache?: AccessCacheOptions;
+  },
 ): AdmitDeps {
   const kube = webhookKube(rest);
-  return { ...kube, canCreateJobs: cacheAccessReviews(kube.canCreateJobs, opts.accessCache), checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets };
+  return {
+    ...kube,
+    canCreateJobs: cacheAccessReviews(kube.canCreateJobs, opts.accessCache),
+    checkJobPermission: opts.checkJobPermission,
+    minIntervalMinutes: opts.minIntervalMinutes,
+    allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets,
+  };
 }
 
 export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookServer> {
@@ -46,7 +57,11 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookSe
     registers: registry,
   });
   const router = webhookRouter(
-    webhookDeps(opts.rest, { checkJobPermission: opts.checkJobPermission, minIntervalMinutes: opts.minIntervalMinutes, allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets }),
+    webhookDeps(opts.rest, {
+      checkJobPermission: opts.checkJobPermission,
+      minIntervalMinutes: opts.minIntervalMinutes,
+      allowPrivateCallbackTargets: opts.allowPrivateCallbackTargets,
+    }),
     {
       log: opts.log.child({ component: 'webhook' }),
       observer: {
@@ -58,6 +73,9 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<WebhookSe
     },
   );
   const server = await startWebhookServer(router, { host: opts.host, port: opts.port, certDir: opts.certDir, log: opts.log });
-  opts.log.info({ address: `${opts.host}:${server.port}`, path: WEBHOOK_PATH, checkJobPermission: opts.checkJobPermission }, 'admission webhook listening (HTTPS)');
+  opts.log.info(
+    { address: `${opts.host}:${server.port}`, path: WEBHOOK_PATH, checkJobPermission: opts.checkJobPermission },
+    'admission webhook listening (HTTPS)',
+  );
   return server;
 }

@@ -22,7 +22,13 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Result { code: number | null; stdout: string; stderr: string; ms: number; dir: string }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  dir: string;
+}
 
 function clusterSh(command: string, env: Record<string, string>): Promise<Result> {
   const dir = env.CLUSTER_DIR ?? mkdtempSync(join(scratch, 'dir-'));
@@ -63,7 +69,8 @@ needsBinaries(`a TEST_ASSET_ETCD that is not an executable file is named in one 
 needsBinaries(`a bin folder without etcd says which binary is missing and how to get it${skipNote}`, async () => {
   const root = mkdtempSync(join(scratch, 'bin-'));
   mkdirSync(join(root, 'bin'));
-  for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) symlinkSync(join(bin, name), join(root, 'bin', name));
+  for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'])
+    symlinkSync(join(bin, name), join(root, 'bin', name));
   symlinkSync(join(bin, '..', 'kwok-stages'), join(root, 'kwok-stages'));
   const r = await clusterSh('up', { CLUSTER_BIN: join(root, 'bin') });
   expectQuickFailure(r, /missing binary etcd in .*build\.sh/);
@@ -90,18 +97,24 @@ needsBinaries(`a component that dies at start is reported with its last log line
   expect(r.stderr).toContain('simulated start-up failure: unknown flag --bogus');
   // etcd had started and is stopped again: its port no longer answers.
   const etcdPort = /etcd_port=(\d+)/.exec(readFileSync(join(r.dir, 'ports'), 'utf8'))?.[1];
-  const answers = await fetch(`http://127.0.0.1:${etcdPort}/health`).then(() => true, () => false);
+  const answers = await fetch(`http://127.0.0.1:${etcdPort}/health`).then(
+    () => true,
+    () => false,
+  );
   expect(answers, 'etcd is stopped after the failure').toBe(false);
 });
 
 const sharedLocal = sharedDir ? test : test.skip;
-sharedLocal(`a second up reuses the healthy cluster at once${sharedDir ? '' : ' (skipped: this run does not use a local cluster)'}`, async () => {
-  const r = await clusterSh('up', { CLUSTER_DIR: sharedDir });
-  expect(r.code, r.stderr).toBe(0);
-  expect(r.ms).toBeLessThan(5_000);
-  expect(r.stderr).toMatch(/^cluster: reusing the healthy control plane/);
-  expect(r.stdout.trim()).toBe(`export KUBECONFIG=${sharedDir}/kubeconfig`);
-});
+sharedLocal(
+  `a second up reuses the healthy cluster at once${sharedDir ? '' : ' (skipped: this run does not use a local cluster)'}`,
+  async () => {
+    const r = await clusterSh('up', { CLUSTER_DIR: sharedDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.ms).toBeLessThan(5_000);
+    expect(r.stderr).toMatch(/^cluster: reusing the healthy control plane/);
+    expect(r.stdout.trim()).toBe(`export KUBECONFIG=${sharedDir}/kubeconfig`);
+  },
+);
 
 test('down in a folder without a cluster stops nothing and succeeds', async () => {
   const r = await clusterSh('down', { CLUSTER_DIR: join(scratch, 'never-started') });
@@ -147,7 +160,9 @@ test('freeze, thaw and kill act only on the recorded process: a pid file whose s
 test('a fault command names the components when given an unknown one, and needs a cluster started by up', async () => {
   const unknown = await faultSh(['freeze', 'kubelet'], join(scratch, 'never-started'));
   expect(unknown.code).toBe(1);
-  expect(unknown.stderr).toMatch(/^cluster: unknown component 'kubelet'; name one of: etcd kube-apiserver kube-controller-manager kube-scheduler kwok/);
+  expect(unknown.stderr).toMatch(
+    /^cluster: unknown component 'kubelet'; name one of: etcd kube-apiserver kube-controller-manager kube-scheduler kwok/,
+  );
   const none = await faultSh(['restart', 'kwok'], join(scratch, 'never-started'));
   expect(none.code).toBe(1);
   expect(none.stderr).toMatch(/^cluster: no cluster in .*never-started: run 'cluster.sh up' first/);

@@ -22,26 +22,42 @@ function crd(name: string, grp: string, rule: string) {
       group: grp,
       scope: 'Namespaced',
       names: { plural: name.split('.')[0], singular: 'window', kind: 'Window', listKind: 'WindowList' },
-      versions: [{
-        name: 'v1', served: true, storage: true,
-        schema: { openAPIV3Schema: {
-          type: 'object',
-          properties: { spec: {
-            type: 'object',
-            properties: { from: { type: 'integer' }, to: { type: 'integer' } },
-            'x-kubernetes-validations': [{ rule, message: 'spec.from must not be after spec.to' }],
-          } },
-        } },
-      }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: { from: { type: 'integer' }, to: { type: 'integer' } },
+                  'x-kubernetes-validations': [{ rule, message: 'spec.from must not be after spec.to' }],
+                },
+              },
+            },
+          },
+        },
+      ],
     },
   };
 }
 
 const windowPath = (name = '') => `/apis/${group}/v1/namespaces/${ns.name}/windows${name ? `/${name}` : ''}`;
-const window = (name: string, from: number, to: number) => ({ apiVersion: `${group}/v1`, kind: 'Window', metadata: { name }, spec: { from, to } });
+const window = (name: string, from: number, to: number) => ({
+  apiVersion: `${group}/v1`,
+  kind: 'Window',
+  metadata: { name },
+  spec: { from, to },
+});
 
 async function rejection(work: Promise<unknown>): Promise<ApiError> {
-  const err = await work.then(() => undefined, (e: unknown) => e);
+  const err = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, 'the API server should have rejected the request').toBeInstanceOf(ApiError);
   return err as ApiError;
 }
@@ -59,10 +75,14 @@ afterAll(async () => {
 
 test('a CRD with a CEL rule is accepted and becomes Established', async () => {
   await kube.create(crdPath(), crd(crdName, group, 'self.from <= self.to'));
-  await eventually(`CRD ${crdName} to be Established`, async () => {
-    const got = await kube.get(crdPath(crdName));
-    return got?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
-  }, 30_000);
+  await eventually(
+    `CRD ${crdName} to be Established`,
+    async () => {
+      const got = await kube.get(crdPath(crdName));
+      return got?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
+    },
+    30_000,
+  );
 });
 
 test('the API server enforces the CEL rule: a violating object is refused with its message, a valid one is stored', async () => {

@@ -56,14 +56,24 @@ const condition = (obj: any, type: string) => obj?.status?.conditions?.find((c: 
 /** finishedJobOf waits for the CronJob controller to create a Job owned by the CronJob, then for it to finish. */
 async function finishedJobOf(cronJobName: string): Promise<any> {
   const cj = await kube.get(cronJobsPath(ns.name, cronJobName));
-  const job = await eventually(`the CronJob controller to create a Job for ${cronJobName}`, async () => {
-    const list = await kube.get(jobsPath(ns.name));
-    return list?.items?.find((j: any) => j.metadata.ownerReferences?.some((o: any) => o.uid === cj.metadata.uid));
-  }, 90_000, 1000);
-  return eventually(`Job ${job.metadata.name} to finish`, async () => {
-    const got = await kube.get(jobsPath(ns.name, job.metadata.name));
-    return condition(got, 'Complete') || condition(got, 'Failed') ? got : undefined;
-  }, 60_000, 500);
+  const job = await eventually(
+    `the CronJob controller to create a Job for ${cronJobName}`,
+    async () => {
+      const list = await kube.get(jobsPath(ns.name));
+      return list?.items?.find((j: any) => j.metadata.ownerReferences?.some((o: any) => o.uid === cj.metadata.uid));
+    },
+    90_000,
+    1000,
+  );
+  return eventually(
+    `Job ${job.metadata.name} to finish`,
+    async () => {
+      const got = await kube.get(jobsPath(ns.name, job.metadata.name));
+      return condition(got, 'Complete') || condition(got, 'Failed') ? got : undefined;
+    },
+    60_000,
+    500,
+  );
 }
 
 async function podsOf(jobName: string): Promise<any[]> {
@@ -73,7 +83,9 @@ async function podsOf(jobName: string): Promise<any[]> {
   return list.items;
 }
 
-test.concurrent('an every-minute Forbid CronJob in Europe/Berlin runs a Job whose pod succeeds, and records lastSuccessfulTime', async ({ expect }) => {
+test.concurrent('an every-minute Forbid CronJob in Europe/Berlin runs a Job whose pod succeeds, and records lastSuccessfulTime', async ({
+  expect,
+}) => {
   await kube.create(cronJobsPath(ns.name), cronJob('succeeds'));
   const job = await finishedJobOf('succeeds');
   expect(condition(job, 'Complete'), JSON.stringify(job.status)).toBeTruthy();
@@ -82,10 +94,15 @@ test.concurrent('an every-minute Forbid CronJob in Europe/Berlin runs a Job whos
   expect(pod?.spec?.nodeName, 'the scheduler binds the pod to a fake node').toMatch(/^kwok-node-/);
   expect(pod?.status?.phase).toBe('Succeeded');
 
-  const cj = await eventually('CronJob status.lastSuccessfulTime', async () => {
-    const got = await kube.get(cronJobsPath(ns.name, 'succeeds'));
-    return got?.status?.lastSuccessfulTime ? got : undefined;
-  }, 30_000, 500);
+  const cj = await eventually(
+    'CronJob status.lastSuccessfulTime',
+    async () => {
+      const got = await kube.get(cronJobsPath(ns.name, 'succeeds'));
+      return got?.status?.lastSuccessfulTime ? got : undefined;
+    },
+    30_000,
+    500,
+  );
   expect(Date.parse(cj.status.lastSuccessfulTime)).toBeGreaterThanOrEqual(Date.parse(cj.status.lastScheduleTime));
 });
 
@@ -103,12 +120,29 @@ test.concurrent('a pod labelled with the kwok failure label fails its Job with t
 
 test.concurrent('deleting a CronJob garbage-collects the Jobs it owns', async ({ expect }) => {
   const cj = await kube.create<any>(cronJobsPath(ns.name), cronJob('collected', { suspend: true }));
-  const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata.name, uid: cj.metadata.uid, controller: true, blockOwnerDeletion: true };
+  const owner = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    name: cj.metadata.name,
+    uid: cj.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   const { jobTemplate } = cronJob('collected').spec;
-  await kube.create(jobsPath(ns.name), { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'collected-1', ownerReferences: [owner] }, spec: jobTemplate.spec });
+  await kube.create(jobsPath(ns.name), {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'collected-1', ownerReferences: [owner] },
+    spec: jobTemplate.spec,
+  });
   await kube.create(jobsPath(ns.name), { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'unowned' }, spec: jobTemplate.spec });
 
   await kube.remove(cronJobsPath(ns.name, 'collected'), 'Background');
-  await eventually('the garbage collector to delete Job collected-1', async () => (await kube.get(jobsPath(ns.name, 'collected-1'))) === undefined, 60_000, 500);
+  await eventually(
+    'the garbage collector to delete Job collected-1',
+    async () => (await kube.get(jobsPath(ns.name, 'collected-1'))) === undefined,
+    60_000,
+    500,
+  );
   expect(await kube.get(jobsPath(ns.name, 'unowned')), 'a Job without the owner stays').toBeDefined();
 });

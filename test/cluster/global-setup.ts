@@ -74,7 +74,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   await pruneStaleRuns();
   const external = process.env.SCHEDULE_OPERATOR_TEST_KUBECONFIG;
   if (external) {
-    if (!existsSync(external)) throw new Error(`SCHEDULE_OPERATOR_TEST_KUBECONFIG=${external} does not exist; point it at a kubeconfig file or unset it`);
+    if (!existsSync(external))
+      throw new Error(`SCHEDULE_OPERATOR_TEST_KUBECONFIG=${external} does not exist; point it at a kubeconfig file or unset it`);
     project.provide('kubeconfig', external);
     project.provide('clusterBin', process.env.CLUSTER_BIN ?? '');
     project.provide('clusterDir', '');

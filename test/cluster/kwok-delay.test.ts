@@ -36,7 +36,13 @@ function job(name: string, opts: { delay?: string; fail?: boolean } = {}) {
         spec: {
           restartPolicy: 'Never',
           // What a real kubelet would run to match kwok's pretence (sleep for the delay, fail for the label).
-          containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', opts.fail ? 'exit 1' : opts.delay ? `sleep ${parseInt(opts.delay, 10)}` : 'true'] }],
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox:1.36',
+              command: ['sh', '-c', opts.fail ? 'exit 1' : opts.delay ? `sleep ${parseInt(opts.delay, 10)}` : 'true'],
+            },
+          ],
         },
       },
     },
@@ -47,10 +53,17 @@ function job(name: string, opts: { delay?: string; fail?: boolean } = {}) {
 async function finished(name: string, opts: { delay?: string; fail?: boolean }): Promise<{ result: string; ms: number }> {
   const created = Date.now();
   await kube.create(jobsPath(ns.name), job(name, opts));
-  const result = await eventually(`Job ${name} to finish`, async () => {
-    const j = await kube.get(jobsPath(ns.name, name));
-    return (j?.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type as string | undefined;
-  }, 90_000, 200);
+  const result = await eventually(
+    `Job ${name} to finish`,
+    async () => {
+      const j = await kube.get(jobsPath(ns.name, name));
+      return (j?.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type as
+        | string
+        | undefined;
+    },
+    90_000,
+    200,
+  );
   return { result, ms: Date.now() - created };
 }
 
@@ -60,7 +73,9 @@ test('the delay annotation makes a Job last; without it a Job finishes at once; 
     finished('quick', {}),
     finished('failing-with-delay', { delay: '20s', fail: true }),
   ]);
-  console.log(`kwok delay: delayed ${delayed.result} after ${delayed.ms} ms, quick ${quick.result} after ${quick.ms} ms, failing ${failing.result} after ${failing.ms} ms`);
+  console.log(
+    `kwok delay: delayed ${delayed.result} after ${delayed.ms} ms, quick ${quick.result} after ${quick.ms} ms, failing ${failing.result} after ${failing.ms} ms`,
+  );
   expect(delayed.result).toBe('Complete');
   expect(delayed.ms).toBeGreaterThanOrEqual(20_000);
   expect(delayed.ms).toBeLessThan(40_000);

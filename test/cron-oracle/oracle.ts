@@ -23,7 +23,8 @@ export interface OracleAnswer {
 }
 
 /** buildOracle compiles the oracle unless an up-to-date binary exists; returns its path. */
-export const buildOracle = (): string => buildGoTool({ sourceDir: SOURCE_DIR, sources: ['main.go', 'go.mod', 'go.sum'], binary: 'cron-oracle' });
+export const buildOracle = (): string =>
+  buildGoTool({ sourceDir: SOURCE_DIR, sources: ['main.go', 'go.mod', 'go.sum'], binary: 'cron-oracle' });
 
 /** askOracle sends all requests in one run and returns the answers in the same order. */
 export function askOracle(requests: OracleRequest[]): OracleAnswer[] {

@@ -83,7 +83,15 @@ describe('the PrometheusRule, checked and unit-tested by promtool', () => {
 
   it('tests every alert both firing and quiet', () => {
     const alerts: string[] = rule.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort();
-    expect(alerts).toEqual(['ScheduleFailingRepeatedly', 'ScheduleMissedRuns', 'ScheduleNotReady', 'ScheduleOperatorNoLeader', 'ScheduleOperatorReconcileErrors', 'ScheduleOperatorWebhookErrors', 'ScheduleOverdue']);
+    expect(alerts).toEqual([
+      'ScheduleFailingRepeatedly',
+      'ScheduleMissedRuns',
+      'ScheduleNotReady',
+      'ScheduleOperatorNoLeader',
+      'ScheduleOperatorReconcileErrors',
+      'ScheduleOperatorWebhookErrors',
+      'ScheduleOverdue',
+    ]);
     const cases = (parse(readFileSync(TEST_FILE, 'utf8')).tests as any[]).flatMap((t) => t.alert_rule_test);
     const table = alerts.map((a) => {
       const mine = cases.filter((c) => c.alertname === a);
@@ -108,17 +116,36 @@ describe('the PrometheusRule, checked and unit-tested by promtool', () => {
 
   it('promtool accepts the rules with non-default values too (selector, thresholds, labels, runbook URL)', async () => {
     const custom = await renderRules([
-      '--set-string', 'alerts.selector=namespace="ops"\\,service="so"',
-      '--set', 'alerts.consecutiveFailures=5', '--set', 'alerts.missedRunsWindow=6h', '--set', 'alerts.notReadyFor=1h',
+      '--set-string',
+      'alerts.selector=namespace="ops"\\,service="so"',
+      '--set',
+      'alerts.consecutiveFailures=5',
+      '--set',
+      'alerts.missedRunsWindow=6h',
+      '--set',
+      'alerts.notReadyFor=1h',
       // decimals through --set-json: helm's --set passes them as strings, which the schema refuses
-      '--set', 'alerts.noLeaderFor=10m', '--set-json', 'alerts.reconcileErrorRatio=0.25', '--set-json', 'alerts.webhookErrorRatio=0.5',
-      '--set', 'alerts.ruleLabels.team=platform', '--set', 'alerts.labels.release=prometheus', '--set', 'alerts.runbookUrl=https://runbooks.example.com/so',
-      '--set', 'webhook.failurePolicy=Ignore',
+      '--set',
+      'alerts.noLeaderFor=10m',
+      '--set-json',
+      'alerts.reconcileErrorRatio=0.25',
+      '--set-json',
+      'alerts.webhookErrorRatio=0.5',
+      '--set',
+      'alerts.ruleLabels.team=platform',
+      '--set',
+      'alerts.labels.release=prometheus',
+      '--set',
+      'alerts.runbookUrl=https://runbooks.example.com/so',
+      '--set',
+      'webhook.failurePolicy=Ignore',
     ]);
     expect(custom.metadata.labels.release).toBe('prometheus');
     const rules = custom.spec.groups.flatMap((g: any) => g.rules);
     expect(rules.every((r: any) => r.labels.team === 'platform')).toBe(true);
-    expect(rules.find((r: any) => r.alert === 'ScheduleFailingRepeatedly').expr).toBe('max by (namespace, schedule) (schedule_operator_consecutive_failures{namespace="ops",service="so"}) >= 5');
+    expect(rules.find((r: any) => r.alert === 'ScheduleFailingRepeatedly').expr).toBe(
+      'max by (namespace, schedule) (schedule_operator_consecutive_failures{namespace="ops",service="so"}) >= 5',
+    );
     expect(rules.find((r: any) => r.alert === 'ScheduleOperatorWebhookErrors').annotations.description).toContain('admitted unchecked');
     writeFileSync(join(dir, 'custom.yaml'), stringify(custom.spec));
     const r = await runPromtool(['check', 'rules', 'custom.yaml']);
@@ -144,11 +171,18 @@ describe('what a real operator exposes', () => {
     // One Schedule and one manual run, so per-Schedule and run metrics exist.
     await env.kube.create(schedulesPath(env.ns), scheduleManifest(env.ns, 'nightly', { schedule: '0 3 * * *' }));
     await eventually('the Schedule to be Ready', async () => (await env.kube.get(schedulesPath(env.ns, 'nightly')))?.status?.cronJobName);
-    await env.kube.rest.request('PATCH', schedulesPath(env.ns, 'nightly'), { body: { metadata: { annotations: { 'schedule-operator.io/run-requested-at': 'alerts-test' } } }, contentType: 'application/merge-patch+json' });
-    text = await eventually('a counted run in /metrics', async () => {
-      const t = await (await fetch(operator.metricsUrl)).text();
-      return /^schedule_operator_runs_total\{.*schedule="nightly"/m.test(t) && t;
-    }, 90_000);
+    await env.kube.rest.request('PATCH', schedulesPath(env.ns, 'nightly'), {
+      body: { metadata: { annotations: { 'schedule-operator.io/run-requested-at': 'alerts-test' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    text = await eventually(
+      'a counted run in /metrics',
+      async () => {
+        const t = await (await fetch(operator.metricsUrl)).text();
+        return /^schedule_operator_runs_total\{.*schedule="nightly"/m.test(t) && t;
+      },
+      90_000,
+    );
   }, 180_000);
 
   afterAll(() => {
@@ -158,19 +192,29 @@ describe('what a real operator exposes', () => {
   async function startWithWebhook() {
     const operator = await startOperator({
       kubeconfig: env.kubeconfig,
-      args: [`--watch-namespaces=${env.ns}`, `--leader-election-namespace=${env.ns}`, '--resync-period=5s', `--webhook-bind-address=127.0.0.1:${await freePort()}`, `--webhook-cert-dir=${certDir}`],
+      args: [
+        `--watch-namespaces=${env.ns}`,
+        `--leader-election-namespace=${env.ns}`,
+        '--resync-period=5s',
+        `--webhook-bind-address=127.0.0.1:${await freePort()}`,
+        `--webhook-cert-dir=${certDir}`,
+      ],
     });
     env.operator = operator;
     await operator.waitReady();
     return operator;
   }
 
-  it('passes promtool check metrics (the operator\'s own metrics without a problem)', async () => {
+  it("passes promtool check metrics (the operator's own metrics without a problem)", async () => {
     const r = await runPromtool(['check', 'metrics'], text);
     console.log(r.out.trim() || 'promtool check metrics: no problems');
     // 0: no problems; 3: lint problems only (1 would be text promtool cannot parse)
     expect([0, 3], r.out).toContain(r.code);
-    const problems = r.out.trim().split('\n').filter(Boolean).map((line) => line.split(' ')[0]!);
+    const problems = r.out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ')[0]!);
     expect(problems.filter((name) => !UPSTREAM_LINT.has(name))).toEqual([]);
   });
 
@@ -191,7 +235,9 @@ describe('what a real operator exposes', () => {
         else unknown.push(`${name} (${u.where})`);
       }
     }
-    console.log(`metrics used but not yet exposed by the operator (NOT_YET_EXPOSED):\n${[...pending].map(([n, w]) => `  ${n}: ${w.length} uses`).join('\n') || '  none'}`);
+    console.log(
+      `metrics used but not yet exposed by the operator (NOT_YET_EXPOSED):\n${[...pending].map(([n, w]) => `  ${n}: ${w.length} uses`).join('\n') || '  none'}`,
+    );
     const stale = [...NOT_YET_EXPOSED].filter((n) => exposed.has(n));
     if (stale.length) console.log(`now exposed, remove from NOT_YET_EXPOSED: ${stale.join(', ')}`);
     expect(unknown).toEqual([]);

@@ -54,13 +54,19 @@ describe('callback target guard (operator without --allow-private-callback-targe
   it('reports InvalidSpec naming spec.notify.url for every spelling of the listener on 127.0.0.1, and makes no CronJob', async () => {
     for (const [name, spelling] of spellings) await applySchedule(env.kube, env.ns, `to-${name}`, { notify: { url: url(spelling) } });
     for (const [name] of spellings) {
-      const ready = await eventually(`Schedule to-${name} to report InvalidSpec`, async () => {
-        const s = await env.kube.get(schedulesPath(env.ns, `to-${name}`));
-        const c = s?.status?.conditions?.find((x: any) => x.type === 'Ready');
-        return c?.reason === 'InvalidSpec' ? c : undefined;
-      }, 30_000);
+      const ready = await eventually(
+        `Schedule to-${name} to report InvalidSpec`,
+        async () => {
+          const s = await env.kube.get(schedulesPath(env.ns, `to-${name}`));
+          const c = s?.status?.conditions?.find((x: any) => x.type === 'Ready');
+          return c?.reason === 'InvalidSpec' ? c : undefined;
+        },
+        30_000,
+      );
       expect(ready.status).toBe('False');
-      expect(ready.message).toMatch(/^spec\.notify\.url: host \S+ (is loopback|is a loopback name|embeds 127\.0\.0\.1 \([^)]+\), which is loopback); .*--allow-private-callback-targets/);
+      expect(ready.message).toMatch(
+        /^spec\.notify\.url: host \S+ (is loopback|is a loopback name|embeds 127\.0\.0\.1 \([^)]+\), which is loopback); .*--allow-private-callback-targets/,
+      );
       expect(await env.kube.get(cronJobsPath(env.ns, `to-${name}`))).toBeUndefined();
     }
   });
@@ -78,31 +84,47 @@ describe('callback target guard (operator without --allow-private-callback-targe
     await requestRun(env.kube, env.ns, 'by-name', 'by-name-1');
     await waitHandled(env.kube, env.ns, 'by-name', 'by-name-1');
     await waitCounted(env.kube, env.ns, 'by-name', 1);
-    const s = await eventually('status.notify.lastError for by-name', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'by-name'));
-      return s?.status?.notify?.lastError ? s : undefined;
-    }, 30_000);
-    expect(s.status.notify.lastError).toMatch(new RegExp(`^spec\\.notify\\.url: host ${name} resolves to \\S+, which is loopback; .*--allow-private-callback-targets`));
+    const s = await eventually(
+      'status.notify.lastError for by-name',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'by-name'));
+        return s?.status?.notify?.lastError ? s : undefined;
+      },
+      30_000,
+    );
+    expect(s.status.notify.lastError).toMatch(
+      new RegExp(`^spec\\.notify\\.url: host ${name} resolves to \\S+, which is loopback; .*--allow-private-callback-targets`),
+    );
     expect(s.status.notify.pending).toHaveLength(1); // still owed, not lost
   });
 
   it('a notify.secretRef naming a missing Secret fails the delivery with a message naming the field; the Schedule stays readable and Ready', async () => {
     // 192.0.2.1 (TEST-NET-1) is an allowed target; the key is read before any connection is made.
-    await applySchedule(env.kube, env.ns, 'no-secret', { notify: { url: 'http://192.0.2.1:9/hook', secretRef: { name: 'absent', key: 'hmac' } } });
+    await applySchedule(env.kube, env.ns, 'no-secret', {
+      notify: { url: 'http://192.0.2.1:9/hook', secretRef: { name: 'absent', key: 'hmac' } },
+    });
     await waitReady(env.kube, env.ns, 'no-secret');
     await requestRun(env.kube, env.ns, 'no-secret', 'no-secret-1');
     await waitHandled(env.kube, env.ns, 'no-secret', 'no-secret-1');
     await waitCounted(env.kube, env.ns, 'no-secret', 1);
-    const s = await eventually('status.notify.lastError for no-secret', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'no-secret'));
-      return s?.status?.notify?.lastError ? s : undefined;
-    }, 30_000);
-    expect(s.status.notify.lastError).toBe(`spec.notify.secretRef: Secret ${env.ns}/absent does not exist or has no key "hmac"; create it (kubectl create secret generic absent -n ${env.ns} --from-literal=hmac=<signing key>) or fix the reference`);
+    const s = await eventually(
+      'status.notify.lastError for no-secret',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'no-secret'));
+        return s?.status?.notify?.lastError ? s : undefined;
+      },
+      30_000,
+    );
+    expect(s.status.notify.lastError).toBe(
+      `spec.notify.secretRef: Secret ${env.ns}/absent does not exist or has no key "hmac"; create it (kubectl create secret generic absent -n ${env.ns} --from-literal=hmac=<signing key>) or fix the reference`,
+    );
     expect(s.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
   });
 
   it('refuses a 100 KiB notify.url at the API server, naming the field and the limit', async () => {
-    const err = await applySchedule(env.kube, env.ns, 'huge-url', { notify: { url: `https://hooks.example.com/${'a'.repeat(100 * 1024)}` } }).catch((e) => e);
+    const err = await applySchedule(env.kube, env.ns, 'huge-url', {
+      notify: { url: `https://hooks.example.com/${'a'.repeat(100 * 1024)}` },
+    }).catch((e) => e);
     expect(err?.statusCode).toBe(422);
     expect(err.message).toMatch(/spec\.notify\.url: Too long: may not be (longer|more) than 2048/);
     expect(err.message.length).toBeLessThan(2000);

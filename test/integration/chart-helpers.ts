@@ -24,9 +24,24 @@ export interface RunResult {
 /** run executes a binary of binDir() and never throws: tests assert on code and output. */
 export function run(bin: 'helm' | 'kubectl', args: string[], env: Record<string, string> = {}, input?: string): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(join(binDir(), bin), args, { env: { ...process.env, HELM_CACHE_HOME: '/tmp/so-helm-cache', HELM_CONFIG_HOME: '/tmp/so-helm-config', HELM_DATA_HOME: '/tmp/so-helm-data', ...env }, maxBuffer: 64 << 20, timeout: 170_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      join(binDir(), bin),
+      args,
+      {
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: '/tmp/so-helm-cache',
+          HELM_CONFIG_HOME: '/tmp/so-helm-config',
+          HELM_DATA_HOME: '/tmp/so-helm-data',
+          ...env,
+        },
+        maxBuffer: 64 << 20,
+        timeout: 170_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
     if (input !== undefined) {
       child.stdin!.end(input);
     }
@@ -37,5 +52,7 @@ export function run(bin: 'helm' | 'kubectl', args: string[], env: Record<string,
 export async function render(release: string, namespace: string, args: string[] = []): Promise<any[]> {
   const r = await run('helm', ['template', release, CHART, '--namespace', namespace, ...args]);
   if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS())
+    .filter(Boolean);
 }

@@ -8,19 +8,32 @@ import { eventually, testKube, type TestKube } from '../support/kube.js';
 import { CHART, render, run } from './chart-helpers.js';
 
 const NON_DEFAULT = [
-  '--set', 'watchNamespaces={team-a,team-b}',
-  '--set', 'webhook.certManager.enabled=true',
-  '--set', 'metrics.serviceMonitor.enabled=true',
-  '--set', 'networkPolicy.enabled=true',
-  '--set', 'callbacks.readSecrets=false',
-  '--set', 'operator.minIntervalMinutes=5',
-  '--set', 'replicaCount=3',
-  '--set', 'alerts.enabled=true',
-  '--set', 'dashboard.enabled=true',
+  '--set',
+  'watchNamespaces={team-a,team-b}',
+  '--set',
+  'webhook.certManager.enabled=true',
+  '--set',
+  'metrics.serviceMonitor.enabled=true',
+  '--set',
+  'networkPolicy.enabled=true',
+  '--set',
+  'callbacks.readSecrets=false',
+  '--set',
+  'operator.minIntervalMinutes=5',
+  '--set',
+  'replicaCount=3',
+  '--set',
+  'alerts.enabled=true',
+  '--set',
+  'dashboard.enabled=true',
 ];
 
-const kinds = (objs: any[]) => objs.map((o) => `${o.kind}/${o.metadata.name}${o.metadata.namespace ? `@${o.metadata.namespace}` : ''}`).sort();
-const rulesOf = (objs: any[]) => objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => o.rules.map((r: any) => ({ ...r, owner: `${o.kind}/${o.metadata.name}` })));
+const kinds = (objs: any[]) =>
+  objs.map((o) => `${o.kind}/${o.metadata.name}${o.metadata.namespace ? `@${o.metadata.namespace}` : ''}`).sort();
+const rulesOf = (objs: any[]) =>
+  objs
+    .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+    .flatMap((o) => o.rules.map((r: any) => ({ ...r, owner: `${o.kind}/${o.metadata.name}` })));
 
 describe('helm lint and template', () => {
   it('lints cleanly (--strict) with default values', async () => {
@@ -57,7 +70,12 @@ describe('helm lint and template', () => {
     const vwc = objs.find((o) => o.kind === 'ValidatingWebhookConfiguration');
     const secret = objs.find((o) => o.kind === 'Secret');
     expect(vwc.webhooks[0].clientConfig.caBundle).toBe(secret.data['ca.crt']);
-    expect(vwc.webhooks[0]).toMatchObject({ failurePolicy: 'Fail', timeoutSeconds: 5, sideEffects: 'None', rules: [{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], operations: ['CREATE', 'UPDATE'] }] });
+    expect(vwc.webhooks[0]).toMatchObject({
+      failurePolicy: 'Fail',
+      timeoutSeconds: 5,
+      sideEffects: 'None',
+      rules: [{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], operations: ['CREATE', 'UPDATE'] }],
+    });
   });
 
   it('renders namespaced Roles (no cluster-wide workload access), cert-manager, ServiceMonitor and NetworkPolicy with non-default values', async () => {
@@ -79,7 +97,11 @@ describe('helm lint and template', () => {
     expect(k.filter((x) => x.startsWith('ClusterRole/'))).toEqual(['ClusterRole/so-schedule-operator-access-review']);
     const vwc = objs.find((o) => o.kind === 'ValidatingWebhookConfiguration');
     expect(vwc.metadata.annotations['cert-manager.io/inject-ca-from']).toBe('so-system/so-schedule-operator-webhook');
-    expect(vwc.webhooks[0].namespaceSelector.matchExpressions[0]).toEqual({ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-a', 'team-b'] });
+    expect(vwc.webhooks[0].namespaceSelector.matchExpressions[0]).toEqual({
+      key: 'kubernetes.io/metadata.name',
+      operator: 'In',
+      values: ['team-a', 'team-b'],
+    });
     const args = objs.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].args;
     expect(args).toContain('--watch-namespaces=team-a,team-b');
     expect(args).toContain('--min-interval=5m');
@@ -122,7 +144,12 @@ describe('helm lint and template', () => {
   it('renders the helm test hooks: a Pod in the operator image, its ServiceAccount and a Role limited to dry-run creates and the Lease', async () => {
     const objs = await render('so', 'so-system');
     const hooks = objs.filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
-    expect(kinds(hooks)).toEqual(['Pod/so-schedule-operator-test@so-system', 'Role/so-schedule-operator-test@so-system', 'RoleBinding/so-schedule-operator-test@so-system', 'ServiceAccount/so-schedule-operator-test@so-system']);
+    expect(kinds(hooks)).toEqual([
+      'Pod/so-schedule-operator-test@so-system',
+      'Role/so-schedule-operator-test@so-system',
+      'RoleBinding/so-schedule-operator-test@so-system',
+      'ServiceAccount/so-schedule-operator-test@so-system',
+    ]);
     const role = hooks.find((o) => o.kind === 'Role');
     expect(role.rules).toEqual([
       { apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] },
@@ -133,8 +160,12 @@ describe('helm lint and template', () => {
     expect(pod.spec.containers[0].image).toBe(`schedule-operator:${parse(readFileSync(`${CHART}/Chart.yaml`, 'utf8')).appVersion}`);
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     // in namespaced mode the Schedules are dry-run in the first watched namespace; the Lease stays in the release's
-    const namespaced = (await render('so', 'so-system', ['--set', 'watchNamespaces={team-a}', '--set', 'webhook.checkJobPermission=false'])).filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
-    expect(namespaced.find((o) => o.kind === 'Role' && o.metadata.namespace === 'team-a').rules).toEqual([{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] }]);
+    const namespaced = (
+      await render('so', 'so-system', ['--set', 'watchNamespaces={team-a}', '--set', 'webhook.checkJobPermission=false'])
+    ).filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test');
+    expect(namespaced.find((o) => o.kind === 'Role' && o.metadata.namespace === 'team-a').rules).toEqual([
+      { apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['create'] },
+    ]);
     expect(namespaced.find((o) => o.kind === 'Role' && o.metadata.namespace === 'so-system').rules[0].resources).toEqual(['leases']);
     expect(kinds(await render('so', 'so-system', ['--set', 'helmTest.enabled=false'])).filter((k) => k.includes('-test'))).toEqual([]);
   });
@@ -153,7 +184,10 @@ describe('helm lint and template', () => {
     [['--set', 'dashboard.label.grafana_dashboard=1'], /at '\/dashboard': additional properties 'label' not allowed/],
     [['--set', 'helmTest.enable=false'], /at '\/helmTest': additional properties 'enable' not allowed/],
     [['--set', 'resources.limit.memory=1Gi'], /at '\/resources': additional properties 'limit' not allowed/],
-    [['--set', 'webhook.namespaceSelector.matchLabel.team=a'], /at '\/webhook\/namespaceSelector': additional properties 'matchLabel' not allowed/],
+    [
+      ['--set', 'webhook.namespaceSelector.matchLabel.team=a'],
+      /at '\/webhook\/namespaceSelector': additional properties 'matchLabel' not allowed/,
+    ],
     [['--set', 'metrics.serviceMonitor.intervall=1m'], /at '\/metrics\/serviceMonitor': additional properties 'intervall' not allowed/],
     [['--set', 'alerts.missedRunsWindow=an hour'], /alerts\/missedRunsWindow.*does not match pattern/],
     [['--set', 'alerts.reconcileErrorRatio=2'], /alerts\/reconcileErrorRatio.*maximum/],
@@ -172,7 +206,12 @@ describe('helm install into the test cluster', () => {
   // The webhook points at Pods that do not really run here (kwok), so it is scoped to this test's
   // namespace, and the cluster-wide ledger policy is left out: other tests sharing the cluster are
   // unaffected. The policy is checked by the namespaced-mode dry run below.
-  const scoped = ['--set', `webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`, '--set', 'ledgerPolicy.enabled=false'];
+  const scoped = [
+    '--set',
+    `webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`,
+    '--set',
+    'ledgerPolicy.enabled=false',
+  ];
 
   beforeAll(() => {
     kubeconfig = clusterKubeconfig();
@@ -187,7 +226,19 @@ describe('helm install into the test cluster', () => {
   it('installs with default values; the API server accepts every object', async () => {
     // Other tests in this run apply the Schedule CRD too (server-side apply, their own field managers):
     // --take-ownership adopts it, --force-conflicts takes its fields, as an upgrade from a kubectl-applied CRD needs.
-    const r = await run('helm', ['install', release, CHART, '--namespace', namespace, '--create-namespace', '--take-ownership', '--force-conflicts', '--kubeconfig', kubeconfig, ...scoped]);
+    const r = await run('helm', [
+      'install',
+      release,
+      CHART,
+      '--namespace',
+      namespace,
+      '--create-namespace',
+      '--take-ownership',
+      '--force-conflicts',
+      '--kubeconfig',
+      kubeconfig,
+      ...scoped,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const objs = await render(release, namespace, [...scoped, '--skip-tests']);
     for (const o of objs) {
@@ -198,7 +249,19 @@ describe('helm install into the test cluster', () => {
 
   it('reuses the webhook certificate on upgrade (no rotation, caBundle unchanged)', async () => {
     const before = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${release}-schedule-operator-webhook-tls`);
-    const r = await run('helm', ['upgrade', release, CHART, '--namespace', namespace, '--force-conflicts', '--kubeconfig', kubeconfig, ...scoped, '--set', 'replicaCount=3']);
+    const r = await run('helm', [
+      'upgrade',
+      release,
+      CHART,
+      '--namespace',
+      namespace,
+      '--force-conflicts',
+      '--kubeconfig',
+      kubeconfig,
+      ...scoped,
+      '--set',
+      'replicaCount=3',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const after = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${release}-schedule-operator-webhook-tls`);
     expect(after.data['tls.crt']).toBe(before.data['tls.crt']);
@@ -209,8 +272,26 @@ describe('helm install into the test cluster', () => {
   });
 
   it('accepts the namespaced-mode objects too (server-side dry run)', async () => {
-    const r = await run('helm', ['install', `${release}-ns`, CHART, '--namespace', namespace, '--dry-run=server', '--kubeconfig', kubeconfig,
-      '--set', 'crds.install=false', '--set', `watchNamespaces={${namespace}}`, '--set', 'ledgerPolicy.enabled=true', '--set', 'networkPolicy.enabled=true', '--set', 'webhook.certManager.enabled=false']);
+    const r = await run('helm', [
+      'install',
+      `${release}-ns`,
+      CHART,
+      '--namespace',
+      namespace,
+      '--dry-run=server',
+      '--kubeconfig',
+      kubeconfig,
+      '--set',
+      'crds.install=false',
+      '--set',
+      `watchNamespaces={${namespace}}`,
+      '--set',
+      'ledgerPolicy.enabled=true',
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'webhook.certManager.enabled=false',
+    ]);
     expect(r.code, r.stderr).toBe(0);
   });
 
@@ -218,39 +299,65 @@ describe('helm install into the test cluster', () => {
     const r = await run('helm', ['uninstall', release, '--namespace', namespace, '--kubeconfig', kubeconfig]);
     expect(r.code, r.stderr).toBe(0);
     expect(await kube.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/schedules.schedule-operator.io')).toBeDefined();
-    await eventually('the ClusterRole to be deleted', async () => !(await kube.get(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}-schedule-operator`)), 30_000);
+    await eventually(
+      'the ClusterRole to be deleted',
+      async () => !(await kube.get(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}-schedule-operator`)),
+      30_000,
+    );
   });
 });
 
 const GROUPS: Record<string, string> = {
-  ServiceAccount: '/api/v1', Secret: '/api/v1', Service: '/api/v1',
-  Deployment: '/apis/apps/v1', PodDisruptionBudget: '/apis/policy/v1',
-  Role: '/apis/rbac.authorization.k8s.io/v1', RoleBinding: '/apis/rbac.authorization.k8s.io/v1',
-  ClusterRole: '/apis/rbac.authorization.k8s.io/v1', ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1',
-  CustomResourceDefinition: '/apis/apiextensions.k8s.io/v1', ValidatingWebhookConfiguration: '/apis/admissionregistration.k8s.io/v1',
+  ServiceAccount: '/api/v1',
+  Secret: '/api/v1',
+  Service: '/api/v1',
+  Deployment: '/apis/apps/v1',
+  PodDisruptionBudget: '/apis/policy/v1',
+  Role: '/apis/rbac.authorization.k8s.io/v1',
+  RoleBinding: '/apis/rbac.authorization.k8s.io/v1',
+  ClusterRole: '/apis/rbac.authorization.k8s.io/v1',
+  ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1',
+  CustomResourceDefinition: '/apis/apiextensions.k8s.io/v1',
+  ValidatingWebhookConfiguration: '/apis/admissionregistration.k8s.io/v1',
 };
 
 function apiPath(o: any): string {
   const base = GROUPS[o.kind];
   if (!base) throw new Error(`no API path known for ${o.kind}`);
   const plural = o.kind === 'PodDisruptionBudget' ? 'poddisruptionbudgets' : `${o.kind.toLowerCase()}s`;
-  return o.metadata.namespace ? `${base}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}` : `${base}/${plural}/${o.metadata.name}`;
+  return o.metadata.namespace
+    ? `${base}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}`
+    : `${base}/${plural}/${o.metadata.name}`;
 }
 
 describe('Pod Security', () => {
   it('the operator Pod is admitted by a namespace that enforces the restricted Pod Security Standard', async () => {
     const kube = testKube(clusterKubeconfig());
     const ns = `psa-${Math.random().toString(36).slice(2, 7)}`;
-    await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } });
+    await kube.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ns,
+        labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+      },
+    });
     try {
       const deploy = (await render('so', ns)).find((o) => o.kind === 'Deployment');
-      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'operator', namespace: ns, labels: deploy.spec.template.metadata.labels }, spec: { ...deploy.spec.template.spec, serviceAccountName: 'default' } };
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'operator', namespace: ns, labels: deploy.spec.template.metadata.labels },
+        spec: { ...deploy.spec.template.spec, serviceAccountName: 'default' },
+      };
       await kube.rest.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod, query: { dryRun: 'All' } });
       // and the check is real: the same Pod without runAsNonRoot is refused
       const loose = structuredClone(pod);
       delete loose.spec.securityContext.runAsNonRoot;
       delete loose.spec.securityContext.runAsUser;
-      await expect(kube.rest.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: loose, query: { dryRun: 'All' } })).rejects.toThrow(/violates PodSecurity "restricted:latest".*runAsNonRoot/);
+      await expect(kube.rest.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: loose, query: { dryRun: 'All' } })).rejects.toThrow(
+        /violates PodSecurity "restricted:latest".*runAsNonRoot/,
+      );
     } finally {
       await kube.remove(`/api/v1/namespaces/${ns}`);
     }

@@ -13,7 +13,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { requestRun, waitReady } from './ledger-helpers.js';
-import { conflictReport, steadyWorkloadBeforeFault, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import {
+  conflictReport,
+  steadyWorkloadBeforeFault,
+  expectCountedExactly,
+  expectNo409Loop,
+  expectSameProcess,
+  expectSettled,
+  keepLogs,
+  logLines,
+  relists,
+  schedule,
+  sleep,
+  SINGLE_REPLICA,
+  startJob,
+  statusWrites,
+} from './faults-helpers.js';
 
 const FREEZE_MS = 45_000;
 
@@ -49,16 +64,18 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
 
     const first = statusWrites(op, thawedAt)[0];
     expect(first, 'a status write after the thaw').toBeDefined();
-    console.log([
-      `faults: API server frozen ${FREEZE_MS / 1000} s`,
-      `  thaw -> first successful status write: ${first!.time - thawedAt} ms${thawed.restarted.length ? `; harness restarted ${thawed.restarted.join(', ')}` : ''}`,
-      `  thaw -> new Schedule seen Ready by the test: ${convergedMs} ms`,
-      `  operator warnings/errors while frozen: ${errorsWhileFrozen.length} (${[...new Set(errorsWhileFrozen.map((l) => l.msg))].join('; ') || 'none'})`,
-      `  re-lists after 410 Gone: ${relists(op, frozenAt).join(', ') || 'none'}`,
-      ...counted.map((c) => `  ${c}`),
-      `  ${settled}`,
-      `  ${conflictReport(op, frozenAt).text}`,
-    ].join('\n'));
+    console.log(
+      [
+        `faults: API server frozen ${FREEZE_MS / 1000} s`,
+        `  thaw -> first successful status write: ${first!.time - thawedAt} ms${thawed.restarted.length ? `; harness restarted ${thawed.restarted.join(', ')}` : ''}`,
+        `  thaw -> new Schedule seen Ready by the test: ${convergedMs} ms`,
+        `  operator warnings/errors while frozen: ${errorsWhileFrozen.length} (${[...new Set(errorsWhileFrozen.map((l) => l.msg))].join('; ') || 'none'})`,
+        `  re-lists after 410 Gone: ${relists(op, frozenAt).join(', ') || 'none'}`,
+        ...counted.map((c) => `  ${c}`),
+        `  ${settled}`,
+        `  ${conflictReport(op, frozenAt).text}`,
+      ].join('\n'),
+    );
     expectNo409Loop(op, frozenAt);
   });
 });

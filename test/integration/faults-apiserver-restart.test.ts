@@ -13,7 +13,22 @@ import { useControlPlane } from '../support/control-plane.js';
 import { useOperatorNamespace } from '../support/harness.js';
 import { schedulesPath } from '../support/kube.js';
 import { requestRun, waitReady } from './ledger-helpers.js';
-import { conflictReport, steadyWorkloadBeforeFault, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites } from './faults-helpers.js';
+import {
+  conflictReport,
+  steadyWorkloadBeforeFault,
+  expectCountedExactly,
+  expectNo409Loop,
+  expectSameProcess,
+  expectSettled,
+  keepLogs,
+  logLines,
+  relists,
+  schedule,
+  sleep,
+  SINGLE_REPLICA,
+  startJob,
+  statusWrites,
+} from './faults-helpers.js';
 
 const plane = useControlPlane('apiserver-restart');
 const env = useOperatorNamespace('fault-restart', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
@@ -49,18 +64,20 @@ describe('the API server killed and restarted', () => {
     const informerErrors = logLines(op, readyAt).filter((l) => l.informer && l.level >= 40);
     expect(first, 'a status write after the API server came back').toBeDefined();
     const s = await kube.get(schedulesPath(ns, 'steady'));
-    console.log([
-      'faults: API server killed and restarted',
-      `  outage (SIGKILL -> ready again): ${readyAt - killedAt} ms${started.restarted.length ? `; harness restarted ${started.restarted.join(', ')}` : ''}`,
-      `  API server ready -> first successful status write: ${first!.time - readyAt} ms`,
-      `  API server ready -> new Schedule seen Ready by the test: ${convergedMs} ms`,
-      `  re-lists after 410 Gone: ${relists(op, killedAt).join(', ') || 'none'}`,
-      `  informer failures after the API server was ready: ${informerErrors.length}${informerErrors.length ? ` (${[...new Set(informerErrors.map((l) => l.msg))].join('; ')})` : ''}`,
-      ...counted.map((c) => `  ${c}`),
-      `  ${settled}`,
-      `  ${conflictReport(op, killedAt).text}`,
-      `  steady status.runs ${JSON.stringify(s.status.runs)}`,
-    ].join('\n'));
+    console.log(
+      [
+        'faults: API server killed and restarted',
+        `  outage (SIGKILL -> ready again): ${readyAt - killedAt} ms${started.restarted.length ? `; harness restarted ${started.restarted.join(', ')}` : ''}`,
+        `  API server ready -> first successful status write: ${first!.time - readyAt} ms`,
+        `  API server ready -> new Schedule seen Ready by the test: ${convergedMs} ms`,
+        `  re-lists after 410 Gone: ${relists(op, killedAt).join(', ') || 'none'}`,
+        `  informer failures after the API server was ready: ${informerErrors.length}${informerErrors.length ? ` (${[...new Set(informerErrors.map((l) => l.msg))].join('; ')})` : ''}`,
+        ...counted.map((c) => `  ${c}`),
+        `  ${settled}`,
+        `  ${conflictReport(op, killedAt).text}`,
+        `  steady status.runs ${JSON.stringify(s.status.runs)}`,
+      ].join('\n'),
+    );
     expectNo409Loop(op, killedAt);
   });
 });

@@ -17,7 +17,22 @@ import { useOperatorNamespace } from '../support/harness.js';
 import { eventually } from '../support/kube.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
-import { conflictReport, expectCountedExactly, expectNo409Loop, expectSameProcess, expectSettled, keepLogs, logLines, relists, schedule, sleep, SINGLE_REPLICA, startJob, statusWrites, waitAllFinished } from './faults-helpers.js';
+import {
+  conflictReport,
+  expectCountedExactly,
+  expectNo409Loop,
+  expectSameProcess,
+  expectSettled,
+  keepLogs,
+  logLines,
+  relists,
+  schedule,
+  sleep,
+  SINGLE_REPLICA,
+  startJob,
+  statusWrites,
+  waitAllFinished,
+} from './faults-helpers.js';
 
 const CUT_MS = 15_000;
 
@@ -65,7 +80,12 @@ describe('etcd compaction while the operator is cut off', () => {
     proxy.restore();
     const restoredAt = Date.now();
 
-    await eventually(`every informer (${informers.join(', ')}) to re-list after 410 Gone`, async () => informers.every((i) => relists(op, restoredAt).includes(i)), 90_000, 200);
+    await eventually(
+      `every informer (${informers.join(', ')}) to re-list after 410 Gone`,
+      async () => informers.every((i) => relists(op, restoredAt).includes(i)),
+      90_000,
+      200,
+    );
     await waitHandled(kube, ns, 'steady', 'during-1', 60_000);
     await waitHandled(kube, ns, 'created-meanwhile', 'during-2', 60_000);
     const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'created-meanwhile', 1)];
@@ -77,14 +97,16 @@ describe('etcd compaction while the operator is cut off', () => {
     const relistTimes = logLines(op, restoredAt)
       .filter((l) => l.msg === 'watch expired (410 Gone); listing again')
       .map((l) => `${l.informer} +${l.time - restoredAt} ms`);
-    console.log([
-      `faults: operator cut off ${CUT_MS / 1000} s (${reset} connections reset), etcd compacted at revision ${revision}, reconnected`,
-      `  reconnect -> first successful status write: ${first!.time - restoredAt} ms`,
-      `  re-lists after 410 Gone: ${relistTimes.join(', ')}`,
-      ...counted.map((c) => `  ${c}`),
-      `  ${settled}`,
-      `  ${conflictReport(op, cutAt).text}`,
-    ].join('\n'));
+    console.log(
+      [
+        `faults: operator cut off ${CUT_MS / 1000} s (${reset} connections reset), etcd compacted at revision ${revision}, reconnected`,
+        `  reconnect -> first successful status write: ${first!.time - restoredAt} ms`,
+        `  re-lists after 410 Gone: ${relistTimes.join(', ')}`,
+        ...counted.map((c) => `  ${c}`),
+        `  ${settled}`,
+        `  ${conflictReport(op, cutAt).text}`,
+      ].join('\n'),
+    );
     expectNo409Loop(op, cutAt);
   });
 });

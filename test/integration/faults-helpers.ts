@@ -46,7 +46,9 @@ export const conflictRetries = (op: OperatorProcess, sinceMs = 0) =>
 
 /** relists: the informers that re-listed after 410 Gone since a time (informer names, e.g. jobs/<ns>). */
 export const relists = (op: OperatorProcess, sinceMs = 0) =>
-  logLines(op, sinceMs).filter((l) => l.msg === 'watch expired (410 Gone); listing again').map((l) => String(l.informer));
+  logLines(op, sinceMs)
+    .filter((l) => l.msg === 'watch expired (410 Gone); listing again')
+    .map((l) => String(l.informer));
 
 /** metric sums the samples of one metric whose labels include `labels`. */
 export async function metric(op: OperatorProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -94,7 +96,11 @@ export async function startJob(kube: TestKube, ns: string, scheduleName: string,
 }
 
 /** jobTruth counts the Jobs of a Schedule as the API server has them: created, finished, still running. */
-export async function jobTruth(kube: TestKube, ns: string, scheduleName: string): Promise<{ created: number; finished: number; succeeded: number; failed: number }> {
+export async function jobTruth(
+  kube: TestKube,
+  ns: string,
+  scheduleName: string,
+): Promise<{ created: number; finished: number; succeeded: number; failed: number }> {
   const list = await kube.get(`${jobsPath(ns)}?labelSelector=${encodeURIComponent(`schedule-operator.io/schedule=${scheduleName}`)}`);
   const done = (j: any, type: string) => (j.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
   const items = list?.items ?? [];
@@ -105,20 +111,34 @@ export async function jobTruth(kube: TestKube, ns: string, scheduleName: string)
 
 /** waitAllFinished waits until every Job of the Schedule has finished (at least `min` of them). */
 export async function waitAllFinished(kube: TestKube, ns: string, scheduleName: string, min: number, timeoutMs = 90_000) {
-  return eventually(`all Jobs of ${scheduleName} (at least ${min}) to finish`, async () => {
-    const t = await jobTruth(kube, ns, scheduleName);
-    return t.created >= min && t.finished === t.created ? t : undefined;
-  }, timeoutMs, 250);
+  return eventually(
+    `all Jobs of ${scheduleName} (at least ${min}) to finish`,
+    async () => {
+      const t = await jobTruth(kube, ns, scheduleName);
+      return t.created >= min && t.finished === t.created ? t : undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 /** expectCountedExactly: status.runs equals the finished Jobs, and stays so over a resync. */
 export async function expectCountedExactly(kube: TestKube, ns: string, scheduleName: string, min: number): Promise<string> {
   const truth = await waitAllFinished(kube, ns, scheduleName, min);
-  const s = await eventually(`${scheduleName} to count ${truth.finished} runs`, async () => {
-    const got = await kube.get(schedulesPath(ns, scheduleName));
-    return got?.status?.runs?.total === truth.finished ? got : undefined;
-  }, 60_000, 200);
-  expect({ total: s.status.runs.total, succeeded: s.status.runs.succeeded, failed: s.status.runs.failed }).toEqual({ total: truth.finished, succeeded: truth.succeeded, failed: truth.failed });
+  const s = await eventually(
+    `${scheduleName} to count ${truth.finished} runs`,
+    async () => {
+      const got = await kube.get(schedulesPath(ns, scheduleName));
+      return got?.status?.runs?.total === truth.finished ? got : undefined;
+    },
+    60_000,
+    200,
+  );
+  expect({ total: s.status.runs.total, succeeded: s.status.runs.succeeded, failed: s.status.runs.failed }).toEqual({
+    total: truth.finished,
+    succeeded: truth.succeeded,
+    failed: truth.failed,
+  });
   return `${scheduleName}: ${truth.finished} Jobs finished, status.runs ${JSON.stringify(s.status.runs)}`;
 }
 
@@ -169,13 +189,20 @@ export function conflictReport(op: OperatorProcess, sinceMs: number): { total: n
   }
   const worst = Math.max(0, ...[...worstByKey.values()].map((w) => w.n));
   const per = [...worstByKey.entries()].map(([k, w]) => `${k.split('/')[1]} ${w.n} in a row over ${w.ms} ms`);
-  return { total: lines.length, worst, text: `409 retries since the fault: ${lines.length}${per.length ? ` (longest: ${per.join(', ')})` : ''}` };
+  return {
+    total: lines.length,
+    worst,
+    text: `409 retries since the fault: ${lines.length}${per.length ? ` (longest: ${per.join(', ')})` : ''}`,
+  };
 }
 
 /** expectNo409Loop: no Schedule's status write failed with 409 more than MAX_409_IN_A_ROW times in a row. */
 export function expectNo409Loop(op: OperatorProcess, sinceMs: number): void {
   const r = conflictReport(op, sinceMs);
-  expect(r.worst, `${r.text}; more than ${MAX_409_IN_A_ROW} in a row is a 409 loop (status written from a stale cached Schedule)`).toBeLessThanOrEqual(MAX_409_IN_A_ROW);
+  expect(
+    r.worst,
+    `${r.text}; more than ${MAX_409_IN_A_ROW} in a row is a 409 loop (status written from a stale cached Schedule)`,
+  ).toBeLessThanOrEqual(MAX_409_IN_A_ROW);
 }
 
 /**

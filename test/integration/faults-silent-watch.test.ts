@@ -23,42 +23,48 @@ const env = useOperatorNamespace('fault-silent', { kubeconfig: () => plane.curre
 afterAll(() => keepLogs(env.operator, plane.current.dir));
 
 describe('a silent watch', () => {
-  it(`is detected and restarted by the operator within ${LIMIT_MS / 1000} s of the server going silent`, async () => {
-    const op = env.operator!;
-    const pid = op.child.pid;
-    const { kube, ns } = env;
-    await schedule(kube, ns, 'before');
-    await waitReady(kube, ns, 'before');
-    await sleep(2_000); // the watches are established and quiet
+  it(
+    `is detected and restarted by the operator within ${LIMIT_MS / 1000} s of the server going silent`,
+    async () => {
+      const op = env.operator!;
+      const pid = op.child.pid;
+      const { kube, ns } = env;
+      await schedule(kube, ns, 'before');
+      await waitReady(kube, ns, 'before');
+      await sleep(2_000); // the watches are established and quiet
 
-    const frozenAt = Date.now();
-    await plane.current.freeze('kube-apiserver');
-    const noticed = (): LogLine[] => logLines(op, frozenAt).filter((l) => l.informer !== undefined && l.msg !== 'cache synced');
-    let seen: LogLine[] = [];
-    try {
-      while (Date.now() - frozenAt < LIMIT_MS && (seen = noticed()).length === 0) await sleep(500);
-    } finally {
-      await plane.current.thaw('kube-apiserver');
-    }
-    const thawedAt = Date.now();
-    const detected = seen[0];
+      const frozenAt = Date.now();
+      await plane.current.freeze('kube-apiserver');
+      const noticed = (): LogLine[] => logLines(op, frozenAt).filter((l) => l.informer !== undefined && l.msg !== 'cache synced');
+      let seen: LogLine[] = [];
+      try {
+        while (Date.now() - frozenAt < LIMIT_MS && (seen = noticed()).length === 0) await sleep(500);
+      } finally {
+        await plane.current.thaw('kube-apiserver');
+      }
+      const thawedAt = Date.now();
+      const detected = seen[0];
 
-    await schedule(kube, ns, 'after');
-    await waitReady(kube, ns, 'after', 90_000);
-    const convergedMs = Date.now() - thawedAt;
-    expectSameProcess(op, pid);
+      await schedule(kube, ns, 'after');
+      await waitReady(kube, ns, 'after', 90_000);
+      const convergedMs = Date.now() - thawedAt;
+      expectSameProcess(op, pid);
 
-    const informers = [...new Set(seen.map((l) => l.informer))];
-    console.log([
-      'faults: silent watch (API server frozen)',
-      detected
-        ? `  detected ${detected.time - frozenAt} ms after the freeze by ${informers.join(', ')}: ${detected.msg} (${seen.length} informer lines while frozen)`
-        : `  NOT detected within ${LIMIT_MS} ms of silence`,
-      `  thaw -> new Schedule seen Ready by the test: ${convergedMs} ms`,
-    ].join('\n'));
-    expect(
-      detected,
-      `no informer noticed its watch was silent within ${LIMIT_MS / 1000} s (the watch's own socket timeout is timeoutSeconds + 30 s, 330-630 s, unless a client-side watchdog ends it sooner)`,
-    ).toBeDefined();
-  }, LIMIT_MS + 60_000);
+      const informers = [...new Set(seen.map((l) => l.informer))];
+      console.log(
+        [
+          'faults: silent watch (API server frozen)',
+          detected
+            ? `  detected ${detected.time - frozenAt} ms after the freeze by ${informers.join(', ')}: ${detected.msg} (${seen.length} informer lines while frozen)`
+            : `  NOT detected within ${LIMIT_MS} ms of silence`,
+          `  thaw -> new Schedule seen Ready by the test: ${convergedMs} ms`,
+        ].join('\n'),
+      );
+      expect(
+        detected,
+        `no informer noticed its watch was silent within ${LIMIT_MS / 1000} s (the watch's own socket timeout is timeoutSeconds + 30 s, 330-630 s, unless a client-side watchdog ends it sooner)`,
+      ).toBeDefined();
+    },
+    LIMIT_MS + 60_000,
+  );
 });

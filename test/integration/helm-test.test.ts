@@ -52,7 +52,12 @@ beforeAll(async () => {
   // The real operator (leader election and webhook on), here: the chart's Pods only "run" under kwok.
   operator = await startOperator({
     kubeconfig,
-    args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, `--webhook-bind-address=127.0.0.1:${await freePort()}`, `--webhook-cert-dir=${dir}`],
+    args: [
+      `--watch-namespaces=${ns.name}`,
+      `--leader-election-namespace=${ns.name}`,
+      `--webhook-bind-address=127.0.0.1:${await freePort()}`,
+      `--webhook-cert-dir=${dir}`,
+    ],
   });
   await operator.waitReady();
   const port = /--webhook-bind-address=127\.0\.0\.1:(\d+)/.exec(operator.child.spawnargs.join(' '))![1];
@@ -60,26 +65,58 @@ beforeAll(async () => {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: vwcName },
-    webhooks: [{
-      name: 'schedules.schedule-operator.io',
-      admissionReviewVersions: ['v1'],
-      sideEffects: 'None',
-      failurePolicy: 'Fail',
-      timeoutSeconds: 10,
-      clientConfig: { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
-      rules: [{ apiGroups: ['schedule-operator.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['schedules'], scope: 'Namespaced' }],
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
-    }],
+    webhooks: [
+      {
+        name: 'schedules.schedule-operator.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        clientConfig: { url: `https://127.0.0.1:${port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
+        rules: [
+          {
+            apiGroups: ['schedule-operator.io'],
+            apiVersions: ['v1alpha1'],
+            operations: ['CREATE', 'UPDATE'],
+            resources: ['schedules'],
+            scope: 'Namespaced',
+          },
+        ],
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
+      },
+    ],
   });
-  await eventually('the webhook to be called by the API server', async () => {
-    const bad = scheduleManifest(ns.name, 'probe', { schedule: '0 0 31 2 *' });
-    return kube.rest.request('POST', schedulesPath(ns.name), { body: bad, query: { dryRun: 'All' } }).then(() => false, (err: Error) => /denied the request/.test(err.message));
-  }, 30_000, 500);
+  await eventually(
+    'the webhook to be called by the API server',
+    async () => {
+      const bad = scheduleManifest(ns.name, 'probe', { schedule: '0 0 31 2 *' });
+      return kube.rest.request('POST', schedulesPath(ns.name), { body: bad, query: { dryRun: 'All' } }).then(
+        () => false,
+        (err: Error) => /denied the request/.test(err.message),
+      );
+    },
+    30_000,
+    500,
+  );
 
   // The chart, with its own webhook registration matching no namespace (its Pods cannot answer here).
-  const r = await run('helm', ['install', release, CHART, '--namespace', ns.name, '--kubeconfig', kubeconfig,
-    '--set', 'crds.install=false', '--set', 'ledgerPolicy.enabled=false', '--set', 'replicaCount=1',
-    '--set', 'webhook.namespaceSelector.matchLabels.schedule-operator\\.io/helm-test=never']);
+  const r = await run('helm', [
+    'install',
+    release,
+    CHART,
+    '--namespace',
+    ns.name,
+    '--kubeconfig',
+    kubeconfig,
+    '--set',
+    'crds.install=false',
+    '--set',
+    'ledgerPolicy.enabled=false',
+    '--set',
+    'replicaCount=1',
+    '--set',
+    'webhook.namespaceSelector.matchLabels.schedule-operator\\.io/helm-test=never',
+  ]);
   expect(r.code, r.stderr).toBe(0);
 }, 180_000);
 
@@ -92,7 +129,7 @@ afterAll(async () => {
 });
 
 describe('helm test', () => {
-  it('creates the test Pod in the operator\'s image with the chart\'s script; kwok schedules it but runs nothing, so helm test times out', async () => {
+  it("creates the test Pod in the operator's image with the chart's script; kwok schedules it but runs nothing, so helm test times out", async () => {
     const r = await run('helm', ['test', release, '--namespace', ns.name, '--kubeconfig', kubeconfig, '--timeout', '15s']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/timed out|deadline exceeded|context canceled/i);
@@ -112,19 +149,38 @@ describe('helm test', () => {
   it('the test script, run as the test Pod runs it (its ServiceAccount and environment), passes against the real API server and operator', async () => {
     const pod = await kube.get(`/api/v1/namespaces/${ns.name}/pods/${release}-schedule-operator-test`);
     const podEnv = Object.fromEntries(pod.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(podEnv).toMatchObject({ READYZ_URL: `http://${release}-schedule-operator-metrics.${ns.name}.svc:8081/readyz`, LEADER_ELECTION: 'true', LEASE_NAME: 'schedule-operator-leader', WEBHOOK_ENABLED: 'true', SCHEDULE_NAMESPACE: ns.name });
-    const tokenRequest = await kube.create(`/api/v1/namespaces/${ns.name}/serviceaccounts/${release}-schedule-operator-test/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } });
+    expect(podEnv).toMatchObject({
+      READYZ_URL: `http://${release}-schedule-operator-metrics.${ns.name}.svc:8081/readyz`,
+      LEADER_ELECTION: 'true',
+      LEASE_NAME: 'schedule-operator-leader',
+      WEBHOOK_ENABLED: 'true',
+      SCHEDULE_NAMESPACE: ns.name,
+    });
+    const tokenRequest = await kube.create(`/api/v1/namespaces/${ns.name}/serviceaccounts/${release}-schedule-operator-test/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 600 },
+    });
     writeFileSync(join(dir, 'token'), tokenRequest.status.token);
     const cluster = parse(readFileSync(kubeconfig, 'utf8')).clusters[0].cluster;
     writeFileSync(join(dir, 'api-ca.crt'), Buffer.from(cluster['certificate-authority-data'], 'base64'));
 
-    const r = await runScript({ ...podEnv, READYZ_URL: `${operator.healthUrl}/readyz`, API_SERVER: cluster.server, API_TOKEN_FILE: join(dir, 'token'), NODE_EXTRA_CA_CERTS: join(dir, 'api-ca.crt'), TIMEOUT_SECONDS: '30' });
+    const r = await runScript({
+      ...podEnv,
+      READYZ_URL: `${operator.healthUrl}/readyz`,
+      API_SERVER: cluster.server,
+      API_TOKEN_FILE: join(dir, 'token'),
+      NODE_EXTRA_CA_CERTS: join(dir, 'api-ca.crt'),
+      TIMEOUT_SECONDS: '30',
+    });
     console.log(r.out.trim());
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/^ok {3}the operator answers on \/readyz through its Service: .*"ready":true/m);
     expect(r.out).toMatch(/^ok {3}a replica leads \(Lease .*\/schedule-operator-leader\): /m);
     expect(r.out).toMatch(/^ok {3}a valid Schedule is admitted \(dry run in .*\): 201/m);
-    expect(r.out).toMatch(/^ok {3}an invalid Schedule is refused by the webhook .*admission webhook "schedules.schedule-operator.io" denied the request/m);
+    expect(r.out).toMatch(
+      /^ok {3}an invalid Schedule is refused by the webhook .*admission webhook "schedules.schedule-operator.io" denied the request/m,
+    );
     expect(r.out.trim()).toMatch(/all checks passed$/);
     // dry runs: nothing was stored
     const list = await kube.get(schedulesPath(ns.name));
@@ -133,9 +189,16 @@ describe('helm test', () => {
 
   it('the test script fails, naming the check, when the operator does not answer or the webhook is not there', async () => {
     const r = await runScript({
-      READYZ_URL: `http://127.0.0.1:${await freePort()}/readyz`, API_SERVER: parse(readFileSync(kubeconfig, 'utf8')).clusters[0].cluster.server,
-      API_TOKEN_FILE: join(dir, 'token'), NODE_EXTRA_CA_CERTS: join(dir, 'api-ca.crt'), TIMEOUT_SECONDS: '1',
-      LEADER_ELECTION: 'true', LEASE_NAMESPACE: ns.name, LEASE_NAME: 'no-such-lease', WEBHOOK_ENABLED: 'true', SCHEDULE_NAMESPACE: 'default',
+      READYZ_URL: `http://127.0.0.1:${await freePort()}/readyz`,
+      API_SERVER: parse(readFileSync(kubeconfig, 'utf8')).clusters[0].cluster.server,
+      API_TOKEN_FILE: join(dir, 'token'),
+      NODE_EXTRA_CA_CERTS: join(dir, 'api-ca.crt'),
+      TIMEOUT_SECONDS: '1',
+      LEADER_ELECTION: 'true',
+      LEASE_NAMESPACE: ns.name,
+      LEASE_NAME: 'no-such-lease',
+      WEBHOOK_ENABLED: 'true',
+      SCHEDULE_NAMESPACE: 'default',
     });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^FAIL the operator answers on \/readyz/m);

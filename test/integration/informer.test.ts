@@ -26,14 +26,23 @@ afterAll(async () => {
 });
 
 const source = (labelSelector?: string) =>
-  restListWatch<KObject & { data?: Record<string, string>; metadata: { creationTimestamp?: unknown; managedFields?: unknown } }>(kc, restClient(kc), {
-    path: collectionPath('v1', 'configmaps', ns.name),
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    ...(labelSelector ? { labelSelector } : {}),
-  });
+  restListWatch<KObject & { data?: Record<string, string>; metadata: { creationTimestamp?: unknown; managedFields?: unknown } }>(
+    kc,
+    restClient(kc),
+    {
+      path: collectionPath('v1', 'configmaps', ns.name),
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      ...(labelSelector ? { labelSelector } : {}),
+    },
+  );
 
-const configMap = (name: string, labels: Record<string, string> = { watched: 'yes' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, labels }, data: { k: name } });
+const configMap = (name: string, labels: Record<string, string> = { watched: 'yes' }) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns.name, labels },
+  data: { k: name },
+});
 
 describe('restListWatch and Informer on a real API server', () => {
   it('lists with kind filled in, times as strings and no managedFields, filtered by label', async () => {
@@ -49,7 +58,12 @@ describe('restListWatch and Informer on a real API server', () => {
 
   it('lists page by page (limit and continue) and gets every object', async () => {
     for (let i = 0; i < 5; i++) await kube.create(`/api/v1/namespaces/${ns.name}/configmaps`, configMap(`paged-${i}`, { paged: 'yes' }));
-    const paged = restListWatch<KObject>(kc, restClient(kc), { path: collectionPath('v1', 'configmaps', ns.name), apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'paged=yes' }, { pageSize: 2 });
+    const paged = restListWatch<KObject>(
+      kc,
+      restClient(kc),
+      { path: collectionPath('v1', 'configmaps', ns.name), apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'paged=yes' },
+      { pageSize: 2 },
+    );
     const listed = await paged.list();
     expect(listed.items.map((i) => i.metadata.name).sort()).toEqual(['paged-0', 'paged-1', 'paged-2', 'paged-3', 'paged-4']);
   });

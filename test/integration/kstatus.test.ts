@@ -9,16 +9,21 @@ import { cronJobsPath, eventually, schedulesPath } from '../support/kube.js';
 
 const env = useOperatorNamespace('kstatus', { args: ['--leader-elect=false'] });
 
-const apply = (name: string, spec: Record<string, unknown>) => env.kube.apply(schedulesPath(env.ns, name), scheduleManifest(env.ns, name, spec));
+const apply = (name: string, spec: Record<string, unknown>) =>
+  env.kube.apply(schedulesPath(env.ns, name), scheduleManifest(env.ns, name, spec));
 
 /** verdict waits until kstatus says `want` for the Schedule and returns kstatus' answer. */
 async function verdict(name: string, want: string) {
   let last: unknown;
-  return eventually(`kstatus ${want} for Schedule ${name}`, async () => {
-    const [answer] = kstatus([await env.kube.get(schedulesPath(env.ns, name))]);
-    last = answer;
-    return answer?.status === want ? answer : undefined;
-  }, 30_000).catch((err: Error) => {
+  return eventually(
+    `kstatus ${want} for Schedule ${name}`,
+    async () => {
+      const [answer] = kstatus([await env.kube.get(schedulesPath(env.ns, name))]);
+      last = answer;
+      return answer?.status === want ? answer : undefined;
+    },
+    30_000,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; last answer: ${JSON.stringify(last)}`);
   });
 }
@@ -39,7 +44,10 @@ describe('kstatus reads the Schedules the operator writes', () => {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: { name: 'squatted', namespace: env.ns },
-      spec: { schedule: '1 1 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+      spec: {
+        schedule: '1 1 * * *',
+        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+      },
     });
     await apply('squatted', { schedule: '5 5 * * *' });
     expect((await verdict('squatted', 'Failed')).message).toContain('not owned');

@@ -37,10 +37,14 @@ async function metric(op: OperatorProcess, name: string): Promise<number> {
 const holder = async () => (await env.kube.get(`/apis/coordination.k8s.io/v1/namespaces/${env.ns}/leases/${LEASE}`))?.spec?.holderIdentity;
 
 async function readyFor(name: string) {
-  return eventually(`Schedule ${name} to be Ready`, async () => {
-    const s = await env.kube.get(schedulesPath(env.ns, name));
-    return readyCondition(s)?.status === 'True' ? s : undefined;
-  }, 30_000);
+  return eventually(
+    `Schedule ${name} to be Ready`,
+    async () => {
+      const s = await env.kube.get(schedulesPath(env.ns, name));
+      return readyCondition(s)?.status === 'True' ? s : undefined;
+    },
+    30_000,
+  );
 }
 
 describe('leader election with two replicas', () => {
@@ -102,7 +106,9 @@ describe('leader election with two replicas', () => {
     });
     // Another process takes the Lease (as one with a skewed view of expiry might).
     const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-    await env.kube.rest.request('PUT', path, { body: { ...held, spec: { ...held.spec, holderIdentity: 'intruder', acquireTime: now, renewTime: now } } });
+    await env.kube.rest.request('PUT', path, {
+      body: { ...held, spec: { ...held.spec, holderIdentity: 'intruder', acquireTime: now, renewTime: now } },
+    });
     const lostAt = Date.now();
     const code = await new Promise<number | null>((resolve) => op.child.on('exit', (c) => resolve(c)));
     const afterMs = Date.now() - lostAt;

@@ -10,7 +10,12 @@ import { applySchedule, deleteSchedule, expectNoJobsLeft, jobFromCronJob, JobWat
 const SCHEDULES = ['chaos-a', 'chaos-b', 'chaos-c'];
 const KILLS = 6;
 
-const env = useOperatorNamespace('chaos', { ledgerPolicy: true, fastLeaderElection: true, env: { LOG_LEVEL: 'info' }, startOperator: false });
+const env = useOperatorNamespace('chaos', {
+  ledgerPolicy: true,
+  fastLeaderElection: true,
+  env: { LOG_LEVEL: 'info' },
+  startOperator: false,
+});
 let watch: JobWatch;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,10 +65,15 @@ describe('the ledger under chaos', () => {
     await env.operator!.waitReady();
 
     for (const name of SCHEDULES) {
-      await eventually(`${name} to count every run`, async () => {
-        const s = await env.kube.get(schedulesPath(env.ns, name));
-        return s?.status?.runs?.total === watch.truth(name).total;
-      }, 60_000, 200);
+      await eventually(
+        `${name} to count every run`,
+        async () => {
+          const s = await env.kube.get(schedulesPath(env.ns, name));
+          return s?.status?.runs?.total === watch.truth(name).total;
+        },
+        60_000,
+        200,
+      );
     }
     await sleep(6000); // a resync later, nothing changes
     const report: string[] = [];
@@ -71,7 +81,14 @@ describe('the ledger under chaos', () => {
       const truth = watch.truth(name);
       const s = await env.kube.get(schedulesPath(env.ns, name));
       report.push(`${name}: created ${created[i]}, truth ${JSON.stringify(truth)}, counted ${JSON.stringify(s.status.runs)}`);
-      expect(s.status.runs).toEqual({ total: truth.total, succeeded: truth.succeeded, failed: truth.failed, manual: truth.manual, missed: 0, skipped: 0 }); // a yearly schedule: no slot fell due
+      expect(s.status.runs).toEqual({
+        total: truth.total,
+        succeeded: truth.succeeded,
+        failed: truth.failed,
+        manual: truth.manual,
+        missed: 0,
+        skipped: 0,
+      }); // a yearly schedule: no slot fell due
       expect(truth.total).toBe(created[i]);
     }
     console.log(['chaos:', ...kills, ...report].join('\n'));

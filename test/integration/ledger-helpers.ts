@@ -50,7 +50,9 @@ export class JobWatch {
     const t: JobTruth = this.jobs.get(uid) ?? {
       name: job.metadata.name,
       schedule: job.metadata.labels?.['schedule-operator.io/schedule'],
-      manual: job.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual' || job.metadata.annotations?.['cronjob.kubernetes.io/instantiate'] === 'manual',
+      manual:
+        job.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual' ||
+        job.metadata.annotations?.['cronjob.kubernetes.io/instantiate'] === 'manual',
       deleted: false,
     };
     const done = (job.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
@@ -96,7 +98,16 @@ export function jobFromCronJob(cj: any, jobName: string, opts: { manual?: boolea
       name: jobName,
       labels: cj.spec.jobTemplate.metadata.labels,
       ...((opts.manual ?? true) ? { annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' } } : {}),
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata.name, uid: cj.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          name: cj.metadata.name,
+          uid: cj.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec,
   };
@@ -107,27 +118,42 @@ export const requestRun = (kube: TestKube, ns: string, name: string, token: stri
   kube.patch(schedulesPath(ns, name), { metadata: { annotations: { 'schedule-operator.io/run-requested-at': token } } });
 
 export async function waitHandled(kube: TestKube, ns: string, name: string, token: string, timeoutMs = 30_000): Promise<any> {
-  return eventually(`Schedule ${name} to handle run request ${token}`, async () => {
-    const s = await kube.get(schedulesPath(ns, name));
-    return s?.status?.lastHandledRunRequest === token ? s : undefined;
-  }, timeoutMs, 100);
+  return eventually(
+    `Schedule ${name} to handle run request ${token}`,
+    async () => {
+      const s = await kube.get(schedulesPath(ns, name));
+      return s?.status?.lastHandledRunRequest === token ? s : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** waitCounted waits until status.runs.total reaches n. */
 export async function waitCounted(kube: TestKube, ns: string, name: string, n: number, timeoutMs = 60_000): Promise<any> {
-  return eventually(`Schedule ${name} to count ${n} runs`, async () => {
-    const s = await kube.get(schedulesPath(ns, name));
-    return (s?.status?.runs?.total ?? 0) >= n ? s : undefined;
-  }, timeoutMs, 100);
+  return eventually(
+    `Schedule ${name} to count ${n} runs`,
+    async () => {
+      const s = await kube.get(schedulesPath(ns, name));
+      return (s?.status?.runs?.total ?? 0) >= n ? s : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** waitReadyCronJob waits until the Schedule is Ready at its current generation (the CronJob is applied). */
 export async function waitReady(kube: TestKube, ns: string, name: string, timeoutMs = 30_000): Promise<any> {
-  return eventually(`Schedule ${name} to be Ready`, async () => {
-    const s = await kube.get(schedulesPath(ns, name));
-    const ready = s?.status?.conditions?.find((c: any) => c.type === 'Ready');
-    return ready?.status === 'True' && s.status.observedGeneration === s.metadata.generation ? s : undefined;
-  }, timeoutMs, 100);
+  return eventually(
+    `Schedule ${name} to be Ready`,
+    async () => {
+      const s = await kube.get(schedulesPath(ns, name));
+      const ready = s?.status?.conditions?.find((c: any) => c.type === 'Ready');
+      return ready?.status === 'True' && s.status.observedGeneration === s.metadata.generation ? s : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** deleteSchedule deletes a Schedule (kube.remove's DeleteOptions body is refused with 400 for custom resources here). */
@@ -139,12 +165,19 @@ export async function deleteSchedule(kube: TestKube, ns: string, name: string): 
 
 /** expectNoLedgerFinalizers: after the Schedules are deleted nothing of ours holds a Job. */
 export async function expectNoJobsLeft(kube: TestKube, ns: string, timeoutMs = 60_000): Promise<void> {
-  await eventually(`every Job in ${ns} to be gone (no ledger finalizer left)`, async () => {
+  await eventually(
+    `every Job in ${ns} to be gone (no ledger finalizer left)`,
+    async () => {
+      const list = await kube.get(jobsPath(ns));
+      return list.items.length === 0;
+    },
+    timeoutMs,
+    250,
+  ).catch(async (err) => {
     const list = await kube.get(jobsPath(ns));
-    return list.items.length === 0;
-  }, timeoutMs, 250).catch(async (err) => {
-    const list = await kube.get(jobsPath(ns));
-    expect(list.items.map((j: any) => `${j.metadata.name} finalizers=${j.metadata.finalizers} deleting=${!!j.metadata.deletionTimestamp}`)).toEqual([]);
+    expect(
+      list.items.map((j: any) => `${j.metadata.name} finalizers=${j.metadata.finalizers} deleting=${!!j.metadata.deletionTimestamp}`),
+    ).toEqual([]);
     throw err;
   });
 }

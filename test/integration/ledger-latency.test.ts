@@ -21,9 +21,14 @@ beforeAll(async () => {
   await jobs.start();
   const kc = new KubeConfig();
   kc.loadFromFile(env.kubeconfig);
-  abortSchedules = await new Watch(kc).watch(schedulesPath(env.ns), {}, (_phase, s: any) => {
-    if ((s?.status?.runs?.total ?? 0) >= 1 && !countedAt.has(s.metadata.name)) countedAt.set(s.metadata.name, Date.now());
-  }, () => undefined);
+  abortSchedules = await new Watch(kc).watch(
+    schedulesPath(env.ns),
+    {},
+    (_phase, s: any) => {
+      if ((s?.status?.runs?.total ?? 0) >= 1 && !countedAt.has(s.metadata.name)) countedAt.set(s.metadata.name, Date.now());
+    },
+    () => undefined,
+  );
   await env.start();
 });
 
@@ -54,20 +59,33 @@ describe('ledger latency', () => {
   it(`records ${N} runs finishing together, each within seconds of its Job finishing`, async () => {
     const names = Array.from({ length: N }, (_, i) => `lat-${String(i).padStart(3, '0')}`);
     await Promise.all(names.map((name) => applySchedule(env.kube, env.ns, name, { successfulJobsHistoryLimit: 1 })));
-    await eventually(`${N} Schedules Ready`, async () => {
-      const list = await env.kube.get(schedulesPath(env.ns));
-      return list.items.filter((s: any) => s.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === N;
-    }, 120_000, 500);
+    await eventually(
+      `${N} Schedules Ready`,
+      async () => {
+        const list = await env.kube.get(schedulesPath(env.ns));
+        return (
+          list.items.filter((s: any) => s.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === N
+        );
+      },
+      120_000,
+      500,
+    );
     const before = await writes();
     await Promise.all(names.map((name) => requestRun(env.kube, env.ns, name, 'go')));
     await eventually(`all ${N} runs counted`, async () => countedAt.size === N && finishedAt.size === N, 180_000, 250);
     await new Promise((r) => setTimeout(r, 2000));
     const after = await writes();
     const latencies = names.map((n) => countedAt.get(n)! - finishedAt.get(n)!);
-    const delta = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+    const delta = Object.fromEntries(
+      Object.keys(after)
+        .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])
+        .filter(([, v]) => (v as number) > 0),
+    );
     console.log(
       `ledger latency, ${N} runs finishing together: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${Math.max(...latencies)} ms; ` +
-        `writes per run: ${Object.entries(delta).map(([k, v]) => `${k} ${((v as number) / N).toFixed(2)}`).join(', ')}`,
+        `writes per run: ${Object.entries(delta)
+          .map(([k, v]) => `${k} ${((v as number) / N).toFixed(2)}`)
+          .join(', ')}`,
     );
     for (const name of names) expect((await env.kube.get(schedulesPath(env.ns, name))).status.runs.total).toBe(1);
     expect(pct(latencies, 99)).toBeLessThan(30_000);

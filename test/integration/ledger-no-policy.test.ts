@@ -18,12 +18,22 @@ describe('the ledger without the admission policy', () => {
     await waitReady(env.kube, env.ns, 'plain');
     const job = await createJob('plain', 'stuck', { nodeSelector: { nowhere: 'true' } }); // never scheduled: runs forever
     expect(job.metadata.finalizers ?? []).toEqual([]);
-    await eventually('the operator to add the ledger finalizer', async () => {
-      const j = await env.kube.get(jobsPath(env.ns, job.metadata.name));
-      return j?.metadata.finalizers?.includes('schedule-operator.io/ledger');
-    }, 15_000, 100);
+    await eventually(
+      'the operator to add the ledger finalizer',
+      async () => {
+        const j = await env.kube.get(jobsPath(env.ns, job.metadata.name));
+        return j?.metadata.finalizers?.includes('schedule-operator.io/ledger');
+      },
+      15_000,
+      100,
+    );
     await env.kube.rest.request('DELETE', jobsPath(env.ns, job.metadata.name));
-    await eventually('the deleted running Job to be gone', async () => !(await env.kube.get(jobsPath(env.ns, job.metadata.name))), 15_000, 100);
+    await eventually(
+      'the deleted running Job to be gone',
+      async () => !(await env.kube.get(jobsPath(env.ns, job.metadata.name))),
+      15_000,
+      100,
+    );
   });
 
   it('counts a Job it did not create once it finishes', async () => {

@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useOperatorNamespace } from '../support/harness.js';
 import { cronJobsPath, eventually, jobsPath, schedulesPath } from '../support/kube.js';
-import { applySchedule, deleteSchedule, expectNoJobsLeft, jobFromCronJob, JobWatch, requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
+import {
+  applySchedule,
+  deleteSchedule,
+  expectNoJobsLeft,
+  jobFromCronJob,
+  JobWatch,
+  requestRun,
+  waitCounted,
+  waitHandled,
+  waitReady,
+} from './ledger-helpers.js';
 
 const env = useOperatorNamespace('ledger', {
   ledgerPolicy: true,
@@ -60,7 +70,14 @@ describe('the run ledger', () => {
     const truth = watch.truth(name);
     expect(truth.total).toBe(50);
     const s = await env.kube.get(schedulesPath(env.ns, name));
-    expect(s.status.runs).toEqual({ total: truth.total, succeeded: truth.succeeded, failed: truth.failed, manual: truth.manual, missed: 0, skipped: 0 }); // a yearly schedule: no slot fell due
+    expect(s.status.runs).toEqual({
+      total: truth.total,
+      succeeded: truth.succeeded,
+      failed: truth.failed,
+      manual: truth.manual,
+      missed: 0,
+      skipped: 0,
+    }); // a yearly schedule: no slot fell due
     expect(truth.failed).toBe(25);
     expect(truth.deleted).toBeGreaterThanOrEqual(40); // the history limits removed most of them ...
     expect(s.status.countedJobs.length).toBeLessThanOrEqual(4); // ... and the ledger forgot them
@@ -80,10 +97,18 @@ describe('the run ledger', () => {
       await eventually(`Job offline-${i} to finish`, async () => watch.truth(name).total === i, 30_000, 100);
     }
     // The CronJob controller deleted the older three; the finalizer holds them until they are counted.
-    await eventually('the history limit to delete 3 Jobs', async () => {
-      const list = await env.kube.get(jobsPath(env.ns));
-      return list.items.filter((j: any) => j.metadata.labels['schedule-operator.io/schedule'] === name && j.metadata.deletionTimestamp).length === 3;
-    }, 30_000, 200);
+    await eventually(
+      'the history limit to delete 3 Jobs',
+      async () => {
+        const list = await env.kube.get(jobsPath(env.ns));
+        return (
+          list.items.filter((j: any) => j.metadata.labels['schedule-operator.io/schedule'] === name && j.metadata.deletionTimestamp)
+            .length === 3
+        );
+      },
+      30_000,
+      200,
+    );
     await env.start();
     const s = await waitCounted(env.kube, env.ns, name, 4);
     expect(s.status.runs).toEqual({ total: 4, succeeded: 4, failed: 0, manual: 4, missed: 0, skipped: 0 });

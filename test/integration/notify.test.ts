@@ -5,7 +5,16 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useOperatorNamespace } from '../support/harness.js';
 import { eventually, schedulesPath } from '../support/kube.js';
-import { applySchedule, deleteSchedule, expectNoJobsLeft, JobWatch, requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
+import {
+  applySchedule,
+  deleteSchedule,
+  expectNoJobsLeft,
+  JobWatch,
+  requestRun,
+  waitCounted,
+  waitHandled,
+  waitReady,
+} from './ledger-helpers.js';
 
 const KEY = 'integration-signing-key';
 const env = useOperatorNamespace('notify', {
@@ -47,7 +56,12 @@ async function receiver(answers: number[]): Promise<{ url: string; got: Delivery
 }
 
 beforeAll(async () => {
-  await env.kube.create(`/api/v1/namespaces/${env.ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { key: KEY } });
+  await env.kube.create(`/api/v1/namespaces/${env.ns}/secrets`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'hook' },
+    stringData: { key: KEY },
+  });
   watch = new JobWatch(env.kubeconfig, env.ns);
   await watch.start();
   await env.start();
@@ -61,7 +75,12 @@ afterAll(async () => {
 
 const notify = (url: string) => ({ notify: { url, secretRef: { name: 'hook', key: 'key' } } });
 
-async function runs(name: string, n: number, fail: (i: number) => boolean = () => false, spec: Record<string, unknown> = {}): Promise<void> {
+async function runs(
+  name: string,
+  n: number,
+  fail: (i: number) => boolean = () => false,
+  spec: Record<string, unknown> = {},
+): Promise<void> {
   for (let i = 1; i <= n; i++) {
     await applySchedule(env.kube, env.ns, name, spec, { fail: fail(i) });
     await waitReady(env.kube, env.ns, name);
@@ -75,16 +94,24 @@ describe('completion callbacks', () => {
   it('delivers one signed CloudEvent per finished run, with the Job uid as id', async () => {
     const r = await receiver([200]);
     await runs('signed', 4, (i) => i % 2 === 0, notify(r.url));
-    const s = await eventually('every callback delivered', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'signed'));
-      return r.got.length >= 4 && !s.status.notify?.pending ? s : undefined;
-    }, 30_000);
+    const s = await eventually(
+      'every callback delivered',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'signed'));
+        return r.got.length >= 4 && !s.status.notify?.pending ? s : undefined;
+      },
+      30_000,
+    );
     await new Promise((x) => setTimeout(x, 3000)); // nothing more arrives later
     const uids = [...watch.jobs.entries()].filter(([, j]) => j.schedule === 'signed').map(([uid]) => uid);
     expect(r.got.map((d) => d.id).sort()).toEqual(uids.sort());
     expect(r.got.every((d) => d.valid)).toBe(true);
     expect(r.got.map((d) => d.result).sort()).toEqual(['Failed', 'Failed', 'Succeeded', 'Succeeded']);
-    expect(r.got[0]!.body).toMatchObject({ specversion: '1.0', type: 'io.schedule-operator.run.finished', data: { schedule: 'signed', namespace: env.ns, trigger: 'Manual' } });
+    expect(r.got[0]!.body).toMatchObject({
+      specversion: '1.0',
+      type: 'io.schedule-operator.run.finished',
+      data: { schedule: 'signed', namespace: env.ns, trigger: 'Manual' },
+    });
     expect(typeof r.got[0]!.body.data.durationSeconds).toBe('number');
     expect(s.status.notify.lastDeliveredJobUID).toBeDefined();
   });
@@ -95,13 +122,17 @@ describe('completion callbacks', () => {
     await eventually('the event after two failures', async () => r.got.length === 1, 30_000);
     expect(r.attempts()).toBe(3);
     expect(r.got[0]!.valid).toBe(true);
-    await eventually('pending cleared and lastError gone', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'retried'));
-      return !s.status.notify?.pending && !s.status.notify?.lastError;
-    }, 15_000);
+    await eventually(
+      'pending cleared and lastError gone',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'retried'));
+        return !s.status.notify?.pending && !s.status.notify?.lastError;
+      },
+      15_000,
+    );
   });
 
-  it('a hung receiver does not delay another Schedule\'s status or callbacks', async () => {
+  it("a hung receiver does not delay another Schedule's status or callbacks", async () => {
     const hung = await receiver([0]);
     const fast = await receiver([200]);
     await runs('hung', 1, () => false, notify(hung.url));

@@ -10,12 +10,16 @@ const apply = (name: string, spec: Record<string, unknown>, opts: { fail?: boole
   env.kube.apply(schedulesPath(env.ns, name), scheduleManifest(env.ns, name, spec, opts));
 
 async function readySchedule(name: string, generation?: number) {
-  return eventually(`Schedule ${name} to be Ready${generation ? ` at generation ${generation}` : ''}`, async () => {
-    const s = await env.kube.get(schedulesPath(env.ns, name));
-    const ready = readyCondition(s);
-    const observed = generation === undefined || s?.status?.observedGeneration === generation;
-    return ready?.status === 'True' && observed ? s : undefined;
-  }, 30_000);
+  return eventually(
+    `Schedule ${name} to be Ready${generation ? ` at generation ${generation}` : ''}`,
+    async () => {
+      const s = await env.kube.get(schedulesPath(env.ns, name));
+      const ready = readyCondition(s);
+      const observed = generation === undefined || s?.status?.observedGeneration === generation;
+      return ready?.status === 'True' && observed ? s : undefined;
+    },
+    30_000,
+  );
 }
 
 async function metric(name: string): Promise<number> {
@@ -41,7 +45,12 @@ describe('a Schedule reconciled by the operator', () => {
     expect(cj.metadata.managedFields.map((f: any) => f.manager)).toContain('schedule-operator');
     expect(s.status).toMatchObject({ effectiveSchedule: '30 2 * * *', cronJobName: 'nightly', observedGeneration: 1 });
     // kstatus reads it as Current: observedGeneration matches and neither Reconciling nor Stalled is True.
-    expect(s.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'Suspended=False', 'Reconciling=False', 'Stalled=False']);
+    expect(s.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual([
+      'Ready=True',
+      'Suspended=False',
+      'Reconciling=False',
+      'Stalled=False',
+    ]);
     expect(s.status.upcomingRuns).toHaveLength(5);
     expect(s.status.nextRunTime).toBe(s.status.upcomingRuns[0]);
     expect(Date.parse(s.status.nextRunTime)).toBeGreaterThan(Date.now());
@@ -86,15 +95,23 @@ describe('a Schedule reconciled by the operator', () => {
     expect(ready.message).toContain('spec.schedule');
     // kstatus reads it as Failed (Stalled=True at the current generation), not as still in progress.
     expect(s.status.observedGeneration).toBe(s.metadata.generation);
-    expect(s.status.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: ready.message });
+    expect(s.status.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'InvalidSpec',
+      message: ready.message,
+    });
     expect(s.status.conditions.find((c: any) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
     expect(await env.kube.get(cronJobsPath(env.ns, 'broken'))).toBeUndefined();
     // The Event is written just after the status, so it may trail the condition by a moment.
-    const reasons = await eventually('the InvalidSpec Event', async () => {
-      const events = await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name%3Dbroken`);
-      const got: string[] = events.items.map((e: any) => e.reason);
-      return got.includes('InvalidSpec') ? got : undefined;
-    }, 10_000);
+    const reasons = await eventually(
+      'the InvalidSpec Event',
+      async () => {
+        const events = await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name%3Dbroken`);
+        const got: string[] = events.items.map((e: any) => e.reason);
+        return got.includes('InvalidSpec') ? got : undefined;
+      },
+      10_000,
+    );
     expect(reasons).toContain('InvalidSpec');
   });
 
@@ -131,17 +148,27 @@ describe('runs read back from Jobs', () => {
   it('fills lastSuccessfulTime and lastRun after a Job completes, and lastFailureTime after one fails', async () => {
     await apply('every-minute', { schedule: '* * * * *' });
     await apply('failing', { schedule: '* * * * *' }, { fail: true });
-    const ok = await eventually('a successful run', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'every-minute'));
-      return s?.status?.lastSuccessfulTime && s.status.lastRun?.result === 'Succeeded' ? s : undefined;
-    }, 150_000, 1000);
+    const ok = await eventually(
+      'a successful run',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'every-minute'));
+        return s?.status?.lastSuccessfulTime && s.status.lastRun?.result === 'Succeeded' ? s : undefined;
+      },
+      150_000,
+      1000,
+    );
     expect(ok.status.lastRun).toMatchObject({ trigger: 'Scheduled', result: 'Succeeded' });
     expect(ok.status.lastRun.jobName).toMatch(/^every-minute-\d+$/);
     expect(ok.status.lastScheduleTime).toBeTruthy();
-    const failed = await eventually('a failed run', async () => {
-      const s = await env.kube.get(schedulesPath(env.ns, 'failing'));
-      return s?.status?.lastFailureTime && s.status.lastRun?.result === 'Failed' ? s : undefined;
-    }, 150_000, 1000);
+    const failed = await eventually(
+      'a failed run',
+      async () => {
+        const s = await env.kube.get(schedulesPath(env.ns, 'failing'));
+        return s?.status?.lastFailureTime && s.status.lastRun?.result === 'Failed' ? s : undefined;
+      },
+      150_000,
+      1000,
+    );
     expect(failed.status.lastRun.reason).toBeTruthy();
     expect(failed.status.lastSuccessfulTime).toBeUndefined();
   });
@@ -150,10 +177,14 @@ describe('runs read back from Jobs', () => {
     const jobs = await env.kube.get(`${jobsPath(env.ns)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
     expect(jobs.items.length).toBeGreaterThan(0);
     await env.kube.remove(schedulesPath(env.ns, 'every-minute'), 'Background');
-    await eventually('the CronJob and Jobs to be garbage-collected', async () => {
-      const cj = await env.kube.get(cronJobsPath(env.ns, 'every-minute'));
-      const left = await env.kube.get(`${jobsPath(env.ns)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
-      return !cj && left.items.length === 0;
-    }, 60_000);
+    await eventually(
+      'the CronJob and Jobs to be garbage-collected',
+      async () => {
+        const cj = await env.kube.get(cronJobsPath(env.ns, 'every-minute'));
+        const left = await env.kube.get(`${jobsPath(env.ns)}?labelSelector=schedule-operator.io%2Fschedule%3Devery-minute`);
+        return !cj && left.items.length === 0;
+      },
+      60_000,
+    );
   });
 });

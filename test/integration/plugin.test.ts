@@ -5,7 +5,19 @@
 // Needs no cluster (only the test cluster's kubectl binary).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +79,12 @@ describe.skipIf(!host)('kubectl-schedule on this machine, without Node', () => {
   });
 
   it('refuses bad input with exit status 2 and one line on stderr, as the node CLI does', () => {
-    for (const argv of [['next', '61 * * * *'], ['next', '0 3 * * *', '--time-zone', 'Mars/Olympus'], ['next', '@daily', '--count', 'x'], ['next']]) {
+    for (const argv of [
+      ['next', '61 * * * *'],
+      ['next', '0 3 * * *', '--time-zone', 'Mars/Olympus'],
+      ['next', '@daily', '--count', 'x'],
+      ['next'],
+    ]) {
       const got = kubectlSchedule(...argv);
       expect(got.code, argv.join(' ')).toBe(2);
       expect(got.stdout).toBe('');
@@ -91,7 +108,9 @@ describe.skipIf(!host)('kubectl-schedule on this machine, without Node', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/not part of this standalone binary.*Helm chart/);
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
-    expect(kubectlSchedule('version').stdout).toBe(`kubectl-schedule ${pkg.version} (schedule-operator client, single executable on Node ${process.version})\n`);
+    expect(kubectlSchedule('version').stdout).toBe(
+      `kubectl-schedule ${pkg.version} (schedule-operator client, single executable on Node ${process.version})\n`,
+    );
   });
 
   it('run reads the kubeconfig and reaches for the API server (the Kubernetes client is inside)', () => {
@@ -130,7 +149,11 @@ const canEmulate = Boolean(qemu && arm64 && host?.arch === 'amd64' && existsSync
 describe.skipIf(!canEmulate)('the linux-arm64 executable under qemu-user, without Node', () => {
   it('prints what `node bin/schedule-operator next` prints, and refuses bad input the same way', () => {
     const run = (...args: string[]) => {
-      const r = spawnSync(qemu, ['-L', ARM64_SYSROOT, join(dir, binaryName(arm64!)), ...args], { env: { PATH: noNode }, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(qemu, ['-L', ARM64_SYSROOT, join(dir, binaryName(arm64!)), ...args], {
+        env: { PATH: noNode },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     for (const argv of [NEXT_CASES[0]!, ['next', '61 * * * *']]) expect(run(...argv), argv.join(' ')).toEqual(nodeCli(...argv));
@@ -164,12 +187,18 @@ describe('krew manifest', () => {
     expect(m.metadata.name).toBe('schedule');
     expect(m.spec.platforms).toHaveLength(PLUGIN.targets.length);
     for (const t of PLUGIN.targets) {
-      const p = m.spec.platforms.find((x: { selector: { matchLabels: { os: string; arch: string } } }) => x.selector.matchLabels.os === t.os && x.selector.matchLabels.arch === t.arch);
+      const p = m.spec.platforms.find(
+        (x: { selector: { matchLabels: { os: string; arch: string } } }) =>
+          x.selector.matchLabels.os === t.os && x.selector.matchLabels.arch === t.arch,
+      );
       const archive = join(dir, archiveName(t));
       expect(p.uri.endsWith(`/${archiveName(t)}`)).toBe(true);
       expect(p.sha256).toBe(createHash('sha256').update(readFileSync(archive)).digest('hex'));
       // The archive holds the executable (as kubectl-schedule, krew's bin) and LICENSE, and nothing else.
-      expect(execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(['LICENSE', 'kubectl-schedule']);
+      expect(execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual([
+        'LICENSE',
+        'kubectl-schedule',
+      ]);
       const inArchive = execFileSync('tar', ['-xzOf', archive, 'kubectl-schedule'], { maxBuffer: 512 * 2 ** 20 });
       expect(inArchive.equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
     }
@@ -194,23 +223,30 @@ describe('krew installs the archives from the manifest (krew pinned in test/krew
     return { code: r.status, output: `${r.stdout}${r.stderr}`, root };
   };
 
-  it.each(PLUGIN.targets.map((t) => [`${t.os}/${t.arch}`, t] as const))('%s: the checksum is accepted and kubectl-schedule and LICENSE land in the store', (_, t) => {
-    const r = install(t, join(dir, archiveName(t)));
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).toMatch(/Installed plugin: schedule/);
-    const linked = realpathSync(join(r.root, 'bin', 'kubectl-schedule'));
-    expect(readFileSync(linked).equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
-    expect(readFileSync(join(dirname(linked), 'LICENSE'), 'utf8')).toBe(readFileSync(join(repo, 'LICENSE'), 'utf8'));
-    if (t === host) {
-      // kubectl finds the plugin on PATH: `kubectl schedule next ...`, with krew's bin and kubectl alone on PATH.
-      const kubectlDir = join(r.root, 'kubectl');
-      mkdirSync(kubectlDir);
-      symlinkSync(join(binDir(), 'kubectl'), join(kubectlDir, 'kubectl'));
-      const [, ...args] = NEXT_CASES[0]!;
-      const run = spawnSync('kubectl', ['schedule', 'next', ...args], { env: { PATH: `${join(r.root, 'bin')}:${kubectlDir}`, HOME: noNode }, encoding: 'utf8' });
-      expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual(nodeCli(...NEXT_CASES[0]!));
-    }
-  }, 120_000);
+  it.each(PLUGIN.targets.map((t) => [`${t.os}/${t.arch}`, t] as const))(
+    '%s: the checksum is accepted and kubectl-schedule and LICENSE land in the store',
+    (_, t) => {
+      const r = install(t, join(dir, archiveName(t)));
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toMatch(/Installed plugin: schedule/);
+      const linked = realpathSync(join(r.root, 'bin', 'kubectl-schedule'));
+      expect(readFileSync(linked).equals(readFileSync(join(dir, binaryName(t))))).toBe(true);
+      expect(readFileSync(join(dirname(linked), 'LICENSE'), 'utf8')).toBe(readFileSync(join(repo, 'LICENSE'), 'utf8'));
+      if (t === host) {
+        // kubectl finds the plugin on PATH: `kubectl schedule next ...`, with krew's bin and kubectl alone on PATH.
+        const kubectlDir = join(r.root, 'kubectl');
+        mkdirSync(kubectlDir);
+        symlinkSync(join(binDir(), 'kubectl'), join(kubectlDir, 'kubectl'));
+        const [, ...args] = NEXT_CASES[0]!;
+        const run = spawnSync('kubectl', ['schedule', 'next', ...args], {
+          env: { PATH: `${join(r.root, 'bin')}:${kubectlDir}`, HOME: noNode },
+          encoding: 'utf8',
+        });
+        expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual(nodeCli(...NEXT_CASES[0]!));
+      }
+    },
+    120_000,
+  );
 
   it("refuses another platform's archive (checksum) and a platform the manifest does not offer", () => {
     const [a, b] = PLUGIN.targets;

@@ -56,16 +56,27 @@ afterAll(async () => {
 
 /** installChartRbac applies the chart's ServiceAccount and RBAC for a release in ns (watchNamespaces={ns}). */
 async function installChartRbac(ns: string, release: string, drop?: { resource: string; verbs: string[] }): Promise<string> {
-  const objs = await render(release, ns, ['--set', `watchNamespaces={${ns}}`, '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml']);
+  const objs = await render(release, ns, [
+    '--set',
+    `watchNamespaces={${ns}}`,
+    '--show-only',
+    'templates/serviceaccount.yaml',
+    '--show-only',
+    'templates/rbac.yaml',
+  ]);
   for (const o of objs) {
     if (drop && o.kind === 'Role' && o.metadata.name === `${release}-schedule-operator`) {
       o.rules = o.rules
-        .map((r: any) => (r.resources.includes(drop.resource) ? { ...r, verbs: r.verbs.filter((v: string) => !drop.verbs.includes(v)) } : r))
+        .map((r: any) =>
+          r.resources.includes(drop.resource) ? { ...r, verbs: r.verbs.filter((v: string) => !drop.verbs.includes(v)) } : r,
+        )
         .filter((r: any) => r.verbs.length > 0);
     }
     const plural = `${o.kind.toLowerCase()}s`;
     const base = o.kind === 'ServiceAccount' ? '/api/v1' : '/apis/rbac.authorization.k8s.io/v1';
-    const path = o.metadata.namespace ? `${base}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}` : `${base}/${plural}/${o.metadata.name}`;
+    const path = o.metadata.namespace
+      ? `${base}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}`
+      : `${base}/${plural}/${o.metadata.name}`;
     await kube.apply(path, o, 'rbac-test');
     if (!o.metadata.namespace) cleanups.push(() => kube.remove(path));
   }
@@ -98,11 +109,20 @@ async function wholeJob(s: Scenario, timeoutMs: number, expectedStop?: string): 
   const { ns } = s;
   // Every step gets the full time, except the one the missing permission should block (the machine may be busy).
   const limit = () => (s.step === expectedStop ? GAP_TIMEOUT_MS : timeoutMs);
-  await kube.create(`/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { key: 'rbac-test-key' } });
+  await kube.create(`/api/v1/namespaces/${ns}/secrets`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'hook' },
+    stringData: { key: 'rbac-test-key' },
+  });
   await applySchedule(kube, ns, 'nightly', { notify: { url: hookUrl, secretRef: { name: 'hook', key: 'key' } } });
 
   s.step = 'the leader Lease';
-  await eventually(s.step, async () => (await kube.get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/schedule-operator-leader`))?.spec?.holderIdentity, limit());
+  await eventually(
+    s.step,
+    async () => (await kube.get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/schedule-operator-leader`))?.spec?.holderIdentity,
+    limit(),
+  );
   s.step = 'the CronJob (server-side apply)';
   await eventually(s.step, () => kube.get(cronJobsPath(ns, 'nightly')), limit());
   s.step = 'status Ready=True (status subresource)';
@@ -119,7 +139,11 @@ async function wholeJob(s: Scenario, timeoutMs: number, expectedStop?: string): 
   s.step = 'a signed completion callback (Secret read)';
   await eventually(s.step, async () => deliveries.find((d) => d.body.includes(ns) && d.signature?.startsWith('sha256=')), limit());
   s.step = 'an Event about the Schedule';
-  await eventually(s.step, async () => (await kube.get(`/api/v1/namespaces/${ns}/events`))?.items?.some((e: any) => e.involvedObject?.kind === 'Schedule'), limit());
+  await eventually(
+    s.step,
+    async () => (await kube.get(`/api/v1/namespaces/${ns}/events`))?.items?.some((e: any) => e.involvedObject?.kind === 'Schedule'),
+    limit(),
+  );
   s.step = 'done';
 }
 
@@ -162,7 +186,11 @@ async function expectNamed(s: Scenario, says: Says): Promise<void> {
     expect(stalled.message).toContain(want);
     expect(schedule.status.conditions.find((c: any) => c.type === 'Reconciling')).toMatchObject({ status: 'False' });
   } else if ('log' in says) {
-    await eventually(`a log line naming "${says.log}"`, async () => s.operator.logs.find((l) => l.includes(`the operator may not ${says.log} in namespace ${s.ns}`)), 30_000);
+    await eventually(
+      `a log line naming "${says.log}"`,
+      async () => s.operator.logs.find((l) => l.includes(`the operator may not ${says.log} in namespace ${s.ns}`)),
+      30_000,
+    );
   } else {
     await eventually(
       `status.notify.lastError matching ${says.notifyError}`,
@@ -172,14 +200,16 @@ async function expectNamed(s: Scenario, says: Says): Promise<void> {
   }
 }
 
-describe('the chart\'s RBAC, exercised by the real operator as the chart\'s ServiceAccount', () => {
+describe("the chart's RBAC, exercised by the real operator as the chart's ServiceAccount", () => {
   it('is enough for the whole job: Lease, CronJob, status, run-now Job, ledger, signed callback, Events', async () => {
     const s = await setUp('rbac-full');
     await s.operator.waitReady(60_000);
     try {
       await wholeJob(s, 90_000);
     } catch (err) {
-      throw new Error(`stopped at "${s.step}": ${(err as Error).message}\noperator forbidden lines:\n${forbidden(s.operator).slice(-5).join('\n')}`);
+      throw new Error(
+        `stopped at "${s.step}": ${(err as Error).message}\noperator forbidden lines:\n${forbidden(s.operator).slice(-5).join('\n')}`,
+      );
     }
     expect(s.step).toBe('done');
     expect(forbidden(s.operator)).toEqual([]);
@@ -187,15 +217,35 @@ describe('the chart\'s RBAC, exercised by the real operator as the chart\'s Serv
 
   it.concurrent.each<{ resource: string; verbs: string[]; stops: string; says: Says }>([
     { resource: 'jobs', verbs: ['create'], stops: 'a run-now Job', says: { condition: 'create jobs' } },
-    { resource: 'schedules/status', verbs: ['update', 'patch'], stops: 'status Ready=True (status subresource)', says: { log: 'update schedules/status' } },
-    { resource: 'jobs', verbs: ['patch', 'update'], stops: 'a deleted Job released (ledger finalizer removed by a Job patch)', says: { condition: 'patch jobs' } },
-    { resource: 'secrets', verbs: ['get'], stops: 'a signed completion callback (Secret read)', says: { notifyError: /^spec\.notify\.secretRef: the operator may not read .* \(403 Forbidden\); grant its ServiceAccount get on secrets/ } },
-  ])('fails without $resource $verbs (the test sees the RBAC gap): stops at "$stops", and names it', async ({ resource, verbs, stops, says }) => {
-    const s = await setUp(`rbac-no-${resource.replace('/', '-')}-${verbs[0]}`, { resource, verbs });
-    await s.operator.waitReady(60_000).catch(() => undefined);
-    await expect(wholeJob(s, 90_000, stops)).rejects.toThrow(/timed out/);
-    expect(s.step).toBe(stops);
-    expect(forbidden(s.operator).length).toBeGreaterThan(0);
-    await expectNamed(s, says);
-  });
+    {
+      resource: 'schedules/status',
+      verbs: ['update', 'patch'],
+      stops: 'status Ready=True (status subresource)',
+      says: { log: 'update schedules/status' },
+    },
+    {
+      resource: 'jobs',
+      verbs: ['patch', 'update'],
+      stops: 'a deleted Job released (ledger finalizer removed by a Job patch)',
+      says: { condition: 'patch jobs' },
+    },
+    {
+      resource: 'secrets',
+      verbs: ['get'],
+      stops: 'a signed completion callback (Secret read)',
+      says: {
+        notifyError: /^spec\.notify\.secretRef: the operator may not read .* \(403 Forbidden\); grant its ServiceAccount get on secrets/,
+      },
+    },
+  ])(
+    'fails without $resource $verbs (the test sees the RBAC gap): stops at "$stops", and names it',
+    async ({ resource, verbs, stops, says }) => {
+      const s = await setUp(`rbac-no-${resource.replace('/', '-')}-${verbs[0]}`, { resource, verbs });
+      await s.operator.waitReady(60_000).catch(() => undefined);
+      await expect(wholeJob(s, 90_000, stops)).rejects.toThrow(/timed out/);
+      expect(s.step).toBe(stops);
+      expect(forbidden(s.operator).length).toBeGreaterThan(0);
+      await expectNamed(s, says);
+    },
+  );
 });

@@ -10,7 +10,8 @@ import { applySchedule, deleteSchedule, expectNoJobsLeft, requestRun, waitCounte
 
 const env = useOperatorNamespace('run-now', { ledgerPolicy: true, env: { LOG_LEVEL: 'info' } });
 
-const jobsOf = async (name: string) => ((await env.kube.get(jobsPath(env.ns))).items as any[]).filter((j) => j.metadata.labels['schedule-operator.io/schedule'] === name);
+const jobsOf = async (name: string) =>
+  ((await env.kube.get(jobsPath(env.ns))).items as any[]).filter((j) => j.metadata.labels['schedule-operator.io/schedule'] === name);
 
 describe('run now', () => {
   it('starts one Job for a new token and none for the same token again', async () => {
@@ -36,7 +37,14 @@ describe('run now', () => {
   it('refuses a token while a run is active and records why in status and an Event', async () => {
     // A Job that never finishes: its pod is never scheduled.
     await applySchedule(env.kube, env.ns, 'busy', {
-      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] } } } },
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] },
+          },
+        },
+      },
     });
     await waitReady(env.kube, env.ns, 'busy');
     await requestRun(env.kube, env.ns, 'busy', 'first');
@@ -60,20 +68,38 @@ describe('run now', () => {
     if (second > 30) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
     await applySchedule(env.kube, env.ns, 'overlap', {
       schedule: '* * * * *',
-      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] } } } },
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] },
+          },
+        },
+      },
     });
     await waitReady(env.kube, env.ns, 'overlap');
     await requestRun(env.kube, env.ns, 'overlap', 'manual-1');
     const manualName = (await waitHandled(env.kube, env.ns, 'overlap', 'manual-1')).status.lastRunRequest.jobName;
-    await eventually('the manual Job in the CronJob\'s status.active', async () => {
-      const cj = await env.kube.get(cronJobsPath(env.ns, 'overlap'));
-      return cj?.status?.active?.some((a: any) => a.name === manualName);
-    }, 15_000);
+    await eventually(
+      "the manual Job in the CronJob's status.active",
+      async () => {
+        const cj = await env.kube.get(cronJobsPath(env.ns, 'overlap'));
+        return cj?.status?.active?.some((a: any) => a.name === manualName);
+      },
+      15_000,
+    );
     // At the next minute the CronJob controller itself declines the slot.
-    await eventually('JobAlreadyActive from the CronJob controller', async () => {
-      const list = await env.kube.get(`/api/v1/namespaces/${env.ns}/events`);
-      return list.items.some((e: any) => e.reason === 'JobAlreadyActive' && e.involvedObject.kind === 'CronJob' && e.involvedObject.name === 'overlap');
-    }, 90_000, 1000);
+    await eventually(
+      'JobAlreadyActive from the CronJob controller',
+      async () => {
+        const list = await env.kube.get(`/api/v1/namespaces/${env.ns}/events`);
+        return list.items.some(
+          (e: any) => e.reason === 'JobAlreadyActive' && e.involvedObject.kind === 'CronJob' && e.involvedObject.name === 'overlap',
+        );
+      },
+      90_000,
+      1000,
+    );
     expect((await jobsOf('overlap')).map((j) => j.metadata.name)).toEqual([manualName]);
   });
 
@@ -81,7 +107,10 @@ describe('run now', () => {
     await applySchedule(env.kube, env.ns, 'cli', {});
     await waitReady(env.kube, env.ns, 'cli');
     const bin = fileURLToPath(new URL('../../bin/schedule-operator', import.meta.url));
-    const out = spawnSync(process.execPath, [bin, 'run', 'cli', '-n', env.ns], { env: { ...process.env, KUBECONFIG: env.kubeconfig }, encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [bin, 'run', 'cli', '-n', env.ns], {
+      env: { ...process.env, KUBECONFIG: env.kubeconfig },
+      encoding: 'utf8',
+    });
     expect(out.status, out.stderr).toBe(0);
     const token = (await env.kube.get(schedulesPath(env.ns, 'cli'))).metadata.annotations['schedule-operator.io/run-requested-at'];
     const s = await waitHandled(env.kube, env.ns, 'cli', token);
@@ -96,20 +125,34 @@ describe('run now', () => {
     await waitReady(env.kube, env.ns, 'bad-token');
     await waitReady(env.kube, env.ns, 'neighbour');
     let neighbourRuns = 0;
-    for (const [token, says] of [['x'.repeat(10 * 1024), 'the token is 10240 characters long'], ['now\u0000\nforged', 'unprintable character U+0000']] as const) {
+    for (const [token, says] of [
+      ['x'.repeat(10 * 1024), 'the token is 10240 characters long'],
+      ['now\u0000\nforged', 'unprintable character U+0000'],
+    ] as const) {
       await requestRun(env.kube, env.ns, 'bad-token', token);
-      const s = await eventually(`the bad token refused (${says})`, async () => {
-        const got = await env.kube.get(schedulesPath(env.ns, 'bad-token'));
-        return got.status?.lastRunRequest?.message?.includes(says) ? got : undefined;
-      }, 30_000, 100);
-      expect(s.status.lastRunRequest).toMatchObject({ outcome: 'Refused', reason: 'InvalidToken', token: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+      const s = await eventually(
+        `the bad token refused (${says})`,
+        async () => {
+          const got = await env.kube.get(schedulesPath(env.ns, 'bad-token'));
+          return got.status?.lastRunRequest?.message?.includes(says) ? got : undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(s.status.lastRunRequest).toMatchObject({
+        outcome: 'Refused',
+        reason: 'InvalidToken',
+        token: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      });
       expect(s.status.lastHandledRunRequest).toBe(s.status.lastRunRequest.token);
       expect(s.status.lastRunRequest.message).toContain('metadata.annotations["schedule-operator.io/run-requested-at"]');
       expect(s.status.lastRunRequest.message).toContain('at most 253 printable characters');
       expect(JSON.stringify(s.status)).not.toContain(token);
       const events = await eventually('a RunRefused event for the bad token', async () => {
         const list = await env.kube.get(`/api/v1/namespaces/${env.ns}/events`);
-        const found = list.items.filter((e: any) => e.reason === 'RunRefused' && e.involvedObject.name === 'bad-token' && e.message.includes(says));
+        const found = list.items.filter(
+          (e: any) => e.reason === 'RunRefused' && e.involvedObject.name === 'bad-token' && e.message.includes(says),
+        );
         return found.length ? found : undefined;
       });
       expect(events[0].type).toBe('Warning');

@@ -23,7 +23,11 @@ describe('the CRD on the API server', () => {
     ['frac', { expectSuccessWithin: '1.5h' }, /spec.expectSuccessWithin must be a positive duration/],
     ['empty', { expectSuccessWithin: '' }, /spec.expectSuccessWithin must be a positive duration/],
     ['age', { runHistoryMaxAge: '30 days' }, /spec.runHistoryMaxAge must be a positive duration/],
-    ['zero', { pauseAfterConsecutiveFailures: 0 }, /spec.pauseAfterConsecutiveFailures: Invalid value: 0: spec.pauseAfterConsecutiveFailures in body should be greater than or equal to 1/],
+    [
+      'zero',
+      { pauseAfterConsecutiveFailures: 0 },
+      /spec.pauseAfterConsecutiveFailures: Invalid value: 0: spec.pauseAfterConsecutiveFailures in body should be greater than or equal to 1/,
+    ],
   ])('refuses %s with a message naming the field', async (name, spec, message) => {
     const r = await refusal(`bad-${name}`, spec);
     expect(r.statusCode).toBe(422);
@@ -33,22 +37,49 @@ describe('the CRD on the API server', () => {
   it('accepts the new spec fields and a status with slots, pause, slot entries and failure details', async () => {
     const created = await env.kube.create(
       schedulesPath(env.ns),
-      scheduleManifest(env.ns, 'good', { schedule: '* * * * *', expectSuccessWithin: '25h', pauseAfterConsecutiveFailures: 2, runHistoryMaxAge: '30d' }),
+      scheduleManifest(env.ns, 'good', {
+        schedule: '* * * * *',
+        expectSuccessWithin: '25h',
+        pauseAfterConsecutiveFailures: 2,
+        runHistoryMaxAge: '30d',
+      }),
     );
     const status = {
       runs: { total: 2, succeeded: 0, failed: 2, missed: 1, skipped: 1 },
       lastMissedTime: '2026-01-01T10:02:00Z',
       slots: {
         watermark: '2026-01-01T10:03:00Z',
-        segments: [{ from: '2026-01-01T10:00:30Z', cron: '* * * * *', timeZone: 'UTC', suspend: true, paused: true, startingDeadlineSeconds: 300 }],
+        segments: [
+          { from: '2026-01-01T10:00:30Z', cron: '* * * * *', timeZone: 'UTC', suspend: true, paused: true, startingDeadlineSeconds: 300 },
+        ],
         runs: [{ job: 'good-1', start: '2026-01-01T10:01:01Z', end: '2026-01-01T10:03:30Z', scheduledTime: '2026-01-01T10:01:00Z' }],
       },
       recentRuns: [
-        { trigger: 'Scheduled', scheduledTime: '2026-01-01T10:02:00Z', outcome: 'SkippedOverlap', reason: 'RunActive', message: 'not started' },
-        { jobName: 'good-1', trigger: 'Scheduled', result: 'Failed', reason: 'BackoffLimitExceeded', exitCode: 137, containerReason: 'OOMKilled', terminationMessage: 'ä'.repeat(500), container: 'good-1-x/main' },
+        {
+          trigger: 'Scheduled',
+          scheduledTime: '2026-01-01T10:02:00Z',
+          outcome: 'SkippedOverlap',
+          reason: 'RunActive',
+          message: 'not started',
+        },
+        {
+          jobName: 'good-1',
+          trigger: 'Scheduled',
+          result: 'Failed',
+          reason: 'BackoffLimitExceeded',
+          exitCode: 137,
+          containerReason: 'OOMKilled',
+          terminationMessage: 'ä'.repeat(500),
+          container: 'good-1-x/main',
+        },
       ],
       recentFailures: [{ jobName: 'good-1', trigger: 'Scheduled', result: 'Failed', exitCode: 137 }],
-      pause: { since: '2026-01-01T10:04:00Z', reason: 'PausedAfterFailures', message: 'paused after 2 failed runs in a row', jobs: ['good-1', 'good-0'] },
+      pause: {
+        since: '2026-01-01T10:04:00Z',
+        reason: 'PausedAfterFailures',
+        message: 'paused after 2 failed runs in a row',
+        jobs: ['good-1', 'good-0'],
+      },
       lastHandledResumeRequest: 'r1',
       lastResume: { time: '2026-01-01T09:00:00Z', consecutiveFailures: 0 },
       expectSuccessSince: '2026-01-01T10:00:30Z',

@@ -13,7 +13,9 @@ const env = useOperatorNamespace('slots-failreason', { ledgerPolicy: true });
 describe('failure reasons', () => {
   it('a failed run shows exit code and reason in status.lastRun and recentFailures', async () => {
     const manifest = scheduleManifest(env.ns, 'oom', { schedule: '0 0 1 1 *' }, { fail: true });
-    const template = manifest.spec.jobTemplate.spec.template as { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+    const template = manifest.spec.jobTemplate.spec.template as {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    };
     // kwok writes the message into YAML unquoted: no ": " in it, or the stage fails and the pod never ends.
     template.metadata.annotations = {
       'pod-container-running-failed.stage.kwok.x-k8s.io/exit-code': '137',

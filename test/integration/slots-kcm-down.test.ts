@@ -15,7 +15,12 @@ import { keepLogs, SINGLE_REPLICA } from './faults-helpers.js';
 import { expectedOutcomes, JobPoller, sleep } from './slots-helpers.js';
 
 const plane = useControlPlane('slots-kcm');
-const env = useOperatorNamespace('slots-kcm', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA, env: { LOG_LEVEL: 'info' } });
+const env = useOperatorNamespace('slots-kcm', {
+  kubeconfig: () => plane.current.kubeconfig,
+  ledgerPolicy: true,
+  args: SINGLE_REPLICA,
+  env: { LOG_LEVEL: 'info' },
+});
 const NAME = 'minutely';
 let poller: JobPoller | undefined;
 afterAll(() => {
@@ -58,25 +63,34 @@ describe('the CronJob controller stopped for 3 minutes', () => {
     const kills = await killing;
 
     const lastSlot = T + 240_000;
-    const s = await eventually('slot T+240 decided', async () => {
-      const got = await env.kube.get(schedulesPath(env.ns, NAME));
-      return Date.parse(got?.status?.slots?.watermark ?? '') >= lastSlot ? got : undefined;
-    }, 90_000, 500);
+    const s = await eventually(
+      'slot T+240 decided',
+      async () => {
+        const got = await env.kube.get(schedulesPath(env.ns, NAME));
+        return Date.parse(got?.status?.slots?.watermark ?? '') >= lastSlot ? got : undefined;
+      },
+      90_000,
+      500,
+    );
     await poller.poll();
     poller.stop();
 
     const watermark = Date.parse(s.status.slots.watermark);
     const expected = expectedOutcomes(creation, watermark, [...poller.jobs.values()]);
     const count = (o: string) => expected.filter((e) => e.outcome === o).length;
-    const slotEntries = (s.status.recentRuns ?? []).filter((r: any) => r.outcome).map((r: any) => ({ slot: r.scheduledTime, outcome: r.outcome }));
+    const slotEntries = (s.status.recentRuns ?? [])
+      .filter((r: any) => r.outcome)
+      .map((r: any) => ({ slot: r.scheduledTime, outcome: r.outcome }));
     const late = [...poller.jobs.values()].find((j) => j.scheduled === T + 180_000);
-    console.log([
-      `slots-kcm-down: first slot ${new Date(T).toISOString()}, controller manager down ${Math.round((stoppedAt - T) / 1000)}s..${Math.round((back.readyAtMs - T) / 1000)}s, watermark ${s.status.slots.watermark}`,
-      `  kills at ${kills.join(', ')}`,
-      `  expected by the test's own observations: ${expected.map((e) => `${e.slot.slice(11, 16)} ${e.outcome}`).join(', ')}`,
-      `  status.runs ${JSON.stringify(s.status.runs)}, lastMissedTime ${s.status.lastMissedTime}; slot entries ${JSON.stringify(slotEntries)}`,
-      `  the late slot's Job: ${late ? `${late.name}, created ${Math.round((late.created - T - 180_000) / 1000)} s after its slot` : 'none'}`,
-    ].join('\n'));
+    console.log(
+      [
+        `slots-kcm-down: first slot ${new Date(T).toISOString()}, controller manager down ${Math.round((stoppedAt - T) / 1000)}s..${Math.round((back.readyAtMs - T) / 1000)}s, watermark ${s.status.slots.watermark}`,
+        `  kills at ${kills.join(', ')}`,
+        `  expected by the test's own observations: ${expected.map((e) => `${e.slot.slice(11, 16)} ${e.outcome}`).join(', ')}`,
+        `  status.runs ${JSON.stringify(s.status.runs)}, lastMissedTime ${s.status.lastMissedTime}; slot entries ${JSON.stringify(slotEntries)}`,
+        `  the late slot's Job: ${late ? `${late.name}, created ${Math.round((late.created - T - 180_000) / 1000)} s after its slot` : 'none'}`,
+      ].join('\n'),
+    );
 
     expect(kills.length).toBeGreaterThanOrEqual(4);
     expect(count('Missed')).toBeGreaterThanOrEqual(2); // the outage happened as designed

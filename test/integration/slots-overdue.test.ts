@@ -15,7 +15,9 @@ const SPEC = { schedule: '* * * * *', expectSuccessWithin: '2m' };
 const get = () => env.kube.get(schedulesPath(env.ns, NAME));
 const overdue = (s: any) => s?.status?.conditions?.find((c: any) => c.type === 'Overdue');
 const eventsNamed = async (reason: string) =>
-  (await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name=${NAME}`)).items.filter((e: any) => e.reason === reason);
+  (await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name=${NAME}`)).items.filter(
+    (e: any) => e.reason === reason,
+  );
 
 describe('expectSuccessWithin', () => {
   it('turns Overdue=True after 2m without a success, and a success clears it', async () => {
@@ -26,7 +28,12 @@ describe('expectSuccessWithin', () => {
     expect(overdue(ready)).toMatchObject({ status: 'False', reason: 'SucceededRecently' });
 
     // The resync is 10 minutes: only the operator's own requeue at overdueAt (or a failed run's events) bring this pass.
-    const s = await eventually('Overdue=True', async () => ((await get()) && overdue(await get())?.status === 'True' ? get() : undefined), 150_000, 500);
+    const s = await eventually(
+      'Overdue=True',
+      async () => ((await get()) && overdue(await get())?.status === 'True' ? get() : undefined),
+      150_000,
+      500,
+    );
     const turned = Date.parse(overdue(s).lastTransitionTime);
     expect(turned - created).toBeGreaterThanOrEqual(120_000);
     expect(turned - created).toBeLessThan(135_000);
@@ -41,11 +48,20 @@ describe('expectSuccessWithin', () => {
     for (let n = 1; overdue(await get())?.status !== 'False'; n++) {
       await requestRun(env.kube, env.ns, NAME, `ok-${n}`); // refused while a scheduled run is active: ask again
       await eventually('the run request handled', async () => (await get())?.status?.lastHandledRunRequest === `ok-${n}`, 30_000, 200);
-      await eventually('Overdue=False after a success', async () => overdue(await get())?.status === 'False' || (await get())?.status?.lastRunRequest?.outcome === 'Refused', 30_000, 200);
+      await eventually(
+        'Overdue=False after a success',
+        async () => overdue(await get())?.status === 'False' || (await get())?.status?.lastRunRequest?.outcome === 'Refused',
+        30_000,
+        200,
+      );
       expect(n).toBeLessThan(5);
     }
     const after = await get();
-    expect(overdue(after)).toMatchObject({ status: 'False', reason: 'SucceededRecently', message: expect.stringContaining('the last run succeeded at') });
+    expect(overdue(after)).toMatchObject({
+      status: 'False',
+      reason: 'SucceededRecently',
+      message: expect.stringContaining('the last run succeeded at'),
+    });
     expect(await metric(env.operator!, 'schedule_operator_overdue', { namespace: env.ns, schedule: NAME })).toBe(0);
     expect(await eventsNamed('SucceededRecently')).toHaveLength(1);
     expect(await eventsNamed('Overdue')).toHaveLength(1); // never re-emitted while it stayed True

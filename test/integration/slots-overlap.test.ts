@@ -49,27 +49,38 @@ describe('skipped slots under SIGKILL', () => {
       await env.start({ waitReady: false });
     }
     const lastSlot = T + 180_000;
-    const s = await eventually('slot T+180 decided', async () => {
-      const got = await env.kube.get(schedulesPath(env.ns, NAME));
-      return Date.parse(got?.status?.slots?.watermark ?? '') >= lastSlot ? got : undefined;
-    }, 60_000, 500);
+    const s = await eventually(
+      'slot T+180 decided',
+      async () => {
+        const got = await env.kube.get(schedulesPath(env.ns, NAME));
+        return Date.parse(got?.status?.slots?.watermark ?? '') >= lastSlot ? got : undefined;
+      },
+      60_000,
+      500,
+    );
     await poller.poll();
     poller.stop();
 
     const watermark = Date.parse(s.status.slots.watermark);
     const expected = expectedOutcomes(creation, watermark, [...poller.jobs.values()]);
     const count = (o: string) => expected.filter((e) => e.outcome === o).length;
-    const slotEntries = (s.status.recentRuns ?? []).filter((r: any) => r.outcome).map((r: any) => ({ slot: r.scheduledTime, outcome: r.outcome }));
-    const events = (await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name=${NAME}`)).items.filter((e: any) => e.reason === 'SlotSkipped' || e.reason === 'SlotMissed');
+    const slotEntries = (s.status.recentRuns ?? [])
+      .filter((r: any) => r.outcome)
+      .map((r: any) => ({ slot: r.scheduledTime, outcome: r.outcome }));
+    const events = (await env.kube.get(`/api/v1/namespaces/${env.ns}/events?fieldSelector=involvedObject.name=${NAME}`)).items.filter(
+      (e: any) => e.reason === 'SlotSkipped' || e.reason === 'SlotMissed',
+    );
     const w = versions.writes();
-    console.log([
-      `slots-overlap: first slot ${new Date(T).toISOString()}, watermark ${s.status.slots.watermark}`,
-      `  kills at ${kills.join(', ')}`,
-      `  expected by the test's own observations: ${expected.map((e) => `${e.slot.slice(11, 16)} ${e.outcome}`).join(', ')}`,
-      `  status.runs ${JSON.stringify(s.status.runs)}; slot entries in recentRuns ${JSON.stringify(slotEntries)}`,
-      `  Jobs seen: ${[...poller.jobs.values()].map((j) => `${j.name} slot ${j.scheduled ? new Date(j.scheduled).toISOString().slice(11, 19) : '-'} ${Math.round((j.created - T) / 1000)}s..${j.ended ? Math.round((j.ended - T) / 1000) : '?'}s`).join('; ')}`,
-      `  slot Events: ${events.length}; status writes: ${w.statusWrites}, of them slot-only: ${w.slotOnly}`,
-    ].join('\n'));
+    console.log(
+      [
+        `slots-overlap: first slot ${new Date(T).toISOString()}, watermark ${s.status.slots.watermark}`,
+        `  kills at ${kills.join(', ')}`,
+        `  expected by the test's own observations: ${expected.map((e) => `${e.slot.slice(11, 16)} ${e.outcome}`).join(', ')}`,
+        `  status.runs ${JSON.stringify(s.status.runs)}; slot entries in recentRuns ${JSON.stringify(slotEntries)}`,
+        `  Jobs seen: ${[...poller.jobs.values()].map((j) => `${j.name} slot ${j.scheduled ? new Date(j.scheduled).toISOString().slice(11, 19) : '-'} ${Math.round((j.created - T) / 1000)}s..${j.ended ? Math.round((j.ended - T) / 1000) : '?'}s`).join('; ')}`,
+        `  slot Events: ${events.length}; status writes: ${w.statusWrites}, of them slot-only: ${w.slotOnly}`,
+      ].join('\n'),
+    );
 
     expect(kills.length).toBeGreaterThanOrEqual(4);
     expect(count('SkippedOverlap')).toBeGreaterThanOrEqual(2); // the scenario happened as designed

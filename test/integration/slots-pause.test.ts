@@ -11,7 +11,8 @@ import { metric } from './slots-helpers.js';
 const env = useOperatorNamespace('slots-pause', { ledgerPolicy: true });
 const NAME = 'flaky';
 
-const resume = (token: string | null) => env.kube.patch(schedulesPath(env.ns, NAME), { metadata: { annotations: { 'schedule-operator.io/resume-requested-at': token } } });
+const resume = (token: string | null) =>
+  env.kube.patch(schedulesPath(env.ns, NAME), { metadata: { annotations: { 'schedule-operator.io/resume-requested-at': token } } });
 const get = () => env.kube.get(schedulesPath(env.ns, NAME));
 const suspended = (s: any) => s?.status?.conditions?.find((c: any) => c.type === 'Suspended');
 
@@ -22,10 +23,15 @@ async function fail(n: number): Promise<any> {
 }
 
 async function waitPaused(paused: boolean): Promise<any> {
-  return eventually(`Schedule ${NAME} ${paused ? 'paused, CronJob suspended' : 'resumed, CronJob not suspended'}`, async () => {
-    const [s, cj] = await Promise.all([get(), env.kube.get(cronJobsPath(env.ns, NAME))]);
-    return (s?.status?.pause !== undefined) === paused && cj?.spec?.suspend === paused ? s : undefined;
-  }, 30_000, 200);
+  return eventually(
+    `Schedule ${NAME} ${paused ? 'paused, CronJob suspended' : 'resumed, CronJob not suspended'}`,
+    async () => {
+      const [s, cj] = await Promise.all([get(), env.kube.get(cronJobsPath(env.ns, NAME))]);
+      return (s?.status?.pause !== undefined) === paused && cj?.spec?.suspend === paused ? s : undefined;
+    },
+    30_000,
+    200,
+  );
 }
 
 describe('pause after consecutive failures', () => {

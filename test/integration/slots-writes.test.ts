@@ -26,22 +26,34 @@ describe('API writes of slot accounting', () => {
     versions = new ScheduleVersions(env.kubeconfig, env.ns, NAME);
     await versions.start();
     await applySchedule(env.kube, env.ns, NAME, { schedule: '* * * * *' });
-    const first = await eventually('the first run counted', async () => ((await env.kube.get(schedulesPath(env.ns, NAME)))?.status?.runs?.total ?? 0) >= 1, 80_000, 250);
+    const first = await eventually(
+      'the first run counted',
+      async () => ((await env.kube.get(schedulesPath(env.ns, NAME)))?.status?.runs?.total ?? 0) >= 1,
+      80_000,
+      250,
+    );
     expect(first).toBe(true);
     const before = await writes();
-    const s = await eventually('three more runs counted and their slots decided', async () => {
-      const got = await env.kube.get(schedulesPath(env.ns, NAME));
-      return (got?.status?.runs?.total ?? 0) >= 4 ? got : undefined;
-    }, 200_000, 250);
+    const s = await eventually(
+      'three more runs counted and their slots decided',
+      async () => {
+        const got = await env.kube.get(schedulesPath(env.ns, NAME));
+        return (got?.status?.runs?.total ?? 0) >= 4 ? got : undefined;
+      },
+      200_000,
+      250,
+    );
     await sleep(2000);
     const after = await writes();
     const w = versions.writes();
     const runs = 3;
-    console.log([
-      `slots-writes: ${runs} runs (slots ${s.status.slots.watermark} and the two before), status.runs ${JSON.stringify(s.status.runs)}`,
-      `  per run: ${((after.status - before.status) / runs).toFixed(2)} status writes, ${((after.jobs - before.jobs) / runs).toFixed(2)} Job patches, ${((after.events - before.events) / runs).toFixed(2)} Events`,
-      `  all status versions: ${w.statusWrites} writes, of them for slot accounting alone: ${w.slotOnly}`,
-    ].join('\n'));
+    console.log(
+      [
+        `slots-writes: ${runs} runs (slots ${s.status.slots.watermark} and the two before), status.runs ${JSON.stringify(s.status.runs)}`,
+        `  per run: ${((after.status - before.status) / runs).toFixed(2)} status writes, ${((after.jobs - before.jobs) / runs).toFixed(2)} Job patches, ${((after.events - before.events) / runs).toFixed(2)} Events`,
+        `  all status versions: ${w.statusWrites} writes, of them for slot accounting alone: ${w.slotOnly}`,
+      ].join('\n'),
+    );
     expect(w.slotOnly).toBe(0);
     expect(s.status.runs).toMatchObject({ missed: 0, skipped: 0 });
     expect(after.events - before.events).toBe(0);

@@ -52,7 +52,9 @@ beforeAll(async () => {
   const { caPem } = selfSignedTls(certDir);
 
   // The operator's wiring (SubjectAccessReview answers cached), as startWebhook builds it.
-  const router = webhookRouter(webhookDeps(restClient(loadKubeconfig({ kubeconfig })), { checkJobPermission: true, minIntervalMinutes: undefined }));
+  const router = webhookRouter(
+    webhookDeps(restClient(loadKubeconfig({ kubeconfig })), { checkJobPermission: true, minIntervalMinutes: undefined }),
+  );
   server = await startWebhookServer(router, { host: '127.0.0.1', port: await freePort(), certDir });
 
   // The chart's webhook entry (rules, operations, matchPolicy, any matchConditions) with this server's address.
@@ -62,31 +64,52 @@ beforeAll(async () => {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: vwcName },
-    webhooks: [{
-      ...fromChart,
-      failurePolicy: 'Fail',
-      timeoutSeconds: 10,
-      clientConfig: { url: `https://127.0.0.1:${server.port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
-    }],
+    webhooks: [
+      {
+        ...fromChart,
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        clientConfig: { url: `https://127.0.0.1:${server.port}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
+      },
+    ],
   });
 
   // mallory may manage Schedules in the namespace but not create Jobs; bob may do both.
   const rbac = '/apis/rbac.authorization.k8s.io/v1';
-  await kube.create(`${rbac}/namespaces/${ns.name}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'schedules' }, rules: [{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['get', 'list', 'create', 'update', 'patch'] }] });
-  await kube.create(`${rbac}/namespaces/${ns.name}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'jobs' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }] });
-  const bind = (name: string, role: string, users: string[]) => kube.create(`${rbac}/namespaces/${ns.name}/rolebindings`, {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-    subjects: users.map((u) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: u })),
+  await kube.create(`${rbac}/namespaces/${ns.name}/roles`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'schedules' },
+    rules: [{ apiGroups: ['schedule-operator.io'], resources: ['schedules'], verbs: ['get', 'list', 'create', 'update', 'patch'] }],
   });
+  await kube.create(`${rbac}/namespaces/${ns.name}/roles`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'jobs' },
+    rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }],
+  });
+  const bind = (name: string, role: string, users: string[]) =>
+    kube.create(`${rbac}/namespaces/${ns.name}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: users.map((u) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: u })),
+    });
   await bind('schedules', 'schedules', ['mallory', 'bob']);
   await bind('jobs', 'jobs', ['bob']);
 
   // The registration takes effect asynchronously: wait until a bad Schedule is refused by it.
-  await eventually('the webhook to be called by the API server', async () => {
-    const r = await kubectlApply(scheduleManifest(ns.name, 'probe', { schedule: '0 0 31 2 *' }));
-    return r.code !== 0 && r.stderr.includes('denied the request');
-  }, 30_000, 500);
+  await eventually(
+    'the webhook to be called by the API server',
+    async () => {
+      const r = await kubectlApply(scheduleManifest(ns.name, 'probe', { schedule: '0 0 31 2 *' }));
+      return r.code !== 0 && r.stderr.includes('denied the request');
+    },
+    30_000,
+    500,
+  );
 });
 
 afterAll(async () => {
@@ -100,11 +123,13 @@ describe('the webhook, registered with the real API server', () => {
   it('refuses an invalid Schedule at kubectl apply, naming the field and the fix', async () => {
     const r = await kubectlApply(scheduleManifest(ns.name, 'berlin', { schedule: '0 3 * * *', timeZone: 'europe/berlin' }));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`admission webhook "schedules.schedule-operator.io" denied the request: Schedule "${ns.name}/berlin" is invalid: spec.timeZone: unknown time zone "europe/berlin": names are case-sensitive in Kubernetes, write "Europe/Berlin"`);
+    expect(r.stderr).toContain(
+      `admission webhook "schedules.schedule-operator.io" denied the request: Schedule "${ns.name}/berlin" is invalid: spec.timeZone: unknown time zone "europe/berlin": names are case-sensitive in Kubernetes, write "Europe/Berlin"`,
+    );
     expect(await kube.get(schedulesPath(ns.name, 'berlin'))).toBeUndefined();
   });
 
-  it('refuses a broken jobTemplate in the API server\'s words (server-side dry run of the CronJob)', async () => {
+  it("refuses a broken jobTemplate in the API server's words (server-side dry run of the CronJob)", async () => {
     const m = scheduleManifest(ns.name, 'no-image', { schedule: '0 3 * * *' }) as any;
     delete m.spec.jobTemplate.spec.template.spec.containers[0].image;
     m.spec.jobTemplate.spec.template.spec.restartPolicy = 'Always';
@@ -129,7 +154,9 @@ describe('the webhook, registered with the real API server', () => {
   it('refuses a user who may create Schedules but not Jobs (confused-deputy guard), with the reason', async () => {
     const r = await kubectlApply(scheduleManifest(ns.name, 'sneaky', { interval: '15m' }), impersonating('mallory'));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`denied the request: Schedule "${ns.name}/sneaky" is refused: user "mallory" may not create Jobs in namespace "${ns.name}"`);
+    expect(r.stderr).toContain(
+      `denied the request: Schedule "${ns.name}/sneaky" is refused: user "mallory" may not create Jobs in namespace "${ns.name}"`,
+    );
     expect(r.stderr).toContain('Ask for permission to create jobs.batch');
     expect(await kube.get(schedulesPath(ns.name, 'sneaky'))).toBeUndefined();
   });
@@ -149,7 +176,8 @@ describe('the webhook, registered with the real API server', () => {
 });
 
 describe('run-now and resume tokens need the right to create Jobs (issue 9.2)', () => {
-  const annotate = (user: string, ...kv: string[]) => run('kubectl', ['--kubeconfig', impersonating(user), '-n', ns.name, 'annotate', '--overwrite', 'schedule', 'sneaky', ...kv]);
+  const annotate = (user: string, ...kv: string[]) =>
+    run('kubectl', ['--kubeconfig', impersonating(user), '-n', ns.name, 'annotate', '--overwrite', 'schedule', 'sneaky', ...kv]);
   const annotations = async () => (await kube.get(schedulesPath(ns.name, 'sneaky'))).metadata.annotations ?? {};
 
   for (const [annotation, words] of [
@@ -179,13 +207,38 @@ describe('run-now and resume tokens need the right to create Jobs (issue 9.2)', 
   }
 
   it('refuses a 10 KiB token or one with control characters, naming the annotation and the limit', async () => {
-    const long = await run('kubectl', ['--kubeconfig', impersonating('bob'), '-n', ns.name, 'annotate', '--overwrite', 'schedule', 'sneaky', `schedule-operator.io/run-requested-at=${'x'.repeat(10 * 1024)}`]);
+    const long = await run('kubectl', [
+      '--kubeconfig',
+      impersonating('bob'),
+      '-n',
+      ns.name,
+      'annotate',
+      '--overwrite',
+      'schedule',
+      'sneaky',
+      `schedule-operator.io/run-requested-at=${'x'.repeat(10 * 1024)}`,
+    ]);
     expect(long.code).not.toBe(0);
-    expect(long.stderr).toContain(`denied the request: Schedule "${ns.name}/sneaky" is invalid: metadata.annotations["schedule-operator.io/run-requested-at"]: the token is 10240 characters long; a token is at most 253 printable characters`);
+    expect(long.stderr).toContain(
+      `denied the request: Schedule "${ns.name}/sneaky" is invalid: metadata.annotations["schedule-operator.io/run-requested-at"]: the token is 10240 characters long; a token is at most 253 printable characters`,
+    );
     const patch = JSON.stringify({ metadata: { annotations: { 'schedule-operator.io/resume-requested-at': 'a\nb' } } });
-    const ctl = await run('kubectl', ['--kubeconfig', impersonating('bob'), '-n', ns.name, 'patch', 'schedule', 'sneaky', '--type=merge', '-p', patch]);
+    const ctl = await run('kubectl', [
+      '--kubeconfig',
+      impersonating('bob'),
+      '-n',
+      ns.name,
+      'patch',
+      'schedule',
+      'sneaky',
+      '--type=merge',
+      '-p',
+      patch,
+    ]);
     expect(ctl.code).not.toBe(0);
-    expect(ctl.stderr).toContain('metadata.annotations["schedule-operator.io/resume-requested-at"]: the token contains the unprintable character U+000A at position 1');
+    expect(ctl.stderr).toContain(
+      'metadata.annotations["schedule-operator.io/resume-requested-at"]: the token contains the unprintable character U+000A at position 1',
+    );
     expect(await annotations()).not.toHaveProperty('schedule-operator.io/run-requested-at');
   });
 
@@ -199,7 +252,11 @@ describe('run-now and resume tokens need the right to create Jobs (issue 9.2)', 
       expect(await cli([command, 'sneaky', '-n', ns.name, '--kubeconfig', impersonating('mallory')], refused.io)).toBe(1);
       expect(refused.out.stdout).toEqual([]);
       expect(refused.out.stderr).toHaveLength(1);
-      expect(refused.out.stderr[0]).toMatch(new RegExp(`^schedule-operator ${command}: admission webhook "schedules.schedule-operator.io" denied the request: .*user "mallory" may not create jobs in namespace "${ns.name}".*kubectl create job --from=cronjob/sneaky`));
+      expect(refused.out.stderr[0]).toMatch(
+        new RegExp(
+          `^schedule-operator ${command}: admission webhook "schedules.schedule-operator.io" denied the request: .*user "mallory" may not create jobs in namespace "${ns.name}".*kubectl create job --from=cronjob/sneaky`,
+        ),
+      );
       expect(refused.out.stderr[0]).not.toContain('\n');
 
       const ok = io();
@@ -216,22 +273,45 @@ describe('the webhook served by the operator process (main.ts wiring)', () => {
     const port = await freePort();
     const op = await startOperator({
       kubeconfig,
-      args: [`--watch-namespaces=${ns.name}`, `--leader-election-namespace=${ns.name}`, `--webhook-bind-address=127.0.0.1:${port}`, `--webhook-cert-dir=${certDir}`],
+      args: [
+        `--watch-namespaces=${ns.name}`,
+        `--leader-election-namespace=${ns.name}`,
+        `--webhook-bind-address=127.0.0.1:${port}`,
+        `--webhook-cert-dir=${certDir}`,
+      ],
     });
     try {
       await op.waitReady(60_000);
       const review = {
-        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-        request: { uid: 'r1', kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' }, operation: 'CREATE', namespace: ns.name, name: 'x',
-          userInfo: { username: 'mallory', groups: ['system:authenticated'] }, object: { metadata: { name: 'x', namespace: ns.name }, spec: scheduleManifest(ns.name, 'x', { interval: '15m' }).spec } },
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'r1',
+          kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' },
+          operation: 'CREATE',
+          namespace: ns.name,
+          name: 'x',
+          userInfo: { username: 'mallory', groups: ['system:authenticated'] },
+          object: { metadata: { name: 'x', namespace: ns.name }, spec: scheduleManifest(ns.name, 'x', { interval: '15m' }).spec },
+        },
       };
       const body = JSON.stringify(review);
       const answer = await new Promise<any>((resolve, reject) => {
-        const req = https.request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', ca: readFileSync(join(certDir, 'ca.crt')), headers: { 'Content-Type': 'application/json' } }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve(JSON.parse(text)));
-        });
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: WEBHOOK_PATH,
+            method: 'POST',
+            ca: readFileSync(join(certDir, 'ca.crt')),
+            headers: { 'Content-Type': 'application/json' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve(JSON.parse(text)));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

@@ -11,5 +11,11 @@ const SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 export function buildKrew(): string {
   const version = /sigs\.k8s\.io\/krew (v\S+)/.exec(readFileSync(join(SOURCE_DIR, 'go.mod'), 'utf8'))?.[1];
   if (!version) throw new Error('test/krew/go.mod does not require sigs.k8s.io/krew');
-  return buildGoTool({ sourceDir: SOURCE_DIR, sources: ['go.mod', 'go.sum', 'tools.go'], binary: `krew-${version}`, pkg: 'sigs.k8s.io/krew/cmd/krew', ldflags: '-s -w' });
+  return buildGoTool({
+    sourceDir: SOURCE_DIR,
+    sources: ['go.mod', 'go.sum', 'tools.go'],
+    binary: `krew-${version}`,
+    pkg: 'sigs.k8s.io/krew/cmd/krew',
+    ldflags: '-s -w',
+  });
 }

@@ -48,7 +48,10 @@ export interface ControlPlane {
 function runScript(dir: string, args: string[], env: Record<string, string> = {}): Promise<ShResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { env: { ...process.env, ...env, CLUSTER_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...args], {
+      env: { ...process.env, ...env, CLUSTER_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -70,7 +73,10 @@ export async function startControlPlane(name: string, opts: { apiserverArgs?: st
   const runPid = inject('testRunPid' as never) as unknown as number | undefined;
   const dir = join(repo, '.cluster-test', `run-${runPid ?? process.ppid}-${name}`);
   const bin = (inject('clusterBin' as never) as unknown as string | undefined) || undefined;
-  const env: Record<string, string> = { ...(bin ? { CLUSTER_BIN: bin } : {}), CLUSTER_APISERVER_ARGS: (opts.apiserverArgs ?? []).join(' ') };
+  const env: Record<string, string> = {
+    ...(bin ? { CLUSTER_BIN: bin } : {}),
+    CLUSTER_APISERVER_ARGS: (opts.apiserverArgs ?? []).join(' '),
+  };
   await runScript(dir, ['up'], env);
   const ports = readFileSync(join(dir, 'ports'), 'utf8');
   const apiPort = Number(/api_port=(\d+)/.exec(ports)?.[1]);

@@ -31,7 +31,9 @@ export async function installLedgerPolicy(kube: TestKube, ns: string): Promise<(
   await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`, policy, 'schedule-operator-tests');
   await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`, binding, 'schedule-operator-tests');
   return async () => {
-    await kube.rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`).catch(() => undefined);
+    await kube.rest
+      .request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`)
+      .catch(() => undefined);
     await kube.rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`).catch(() => undefined);
   };
 }

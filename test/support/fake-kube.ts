@@ -57,7 +57,11 @@ export class FakeKube implements KubeClient {
     const key = `${schedule.metadata.namespace}/${schedule.metadata.name}`;
     const stored = this.scheduleRvs.get(key);
     if (this.checkResourceVersion && stored !== undefined && stored !== schedule.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on schedules "${schedule.metadata.name}": the object has been modified`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on schedules "${schedule.metadata.name}": the object has been modified`,
+      );
     }
     const rv = String(++this.rv);
     this.scheduleRvs.set(key, rv);
@@ -75,7 +79,10 @@ export class FakeKube implements KubeClient {
     const key = `${job.metadata.namespace}/${job.metadata.name}`;
     if (this.jobs.has(key)) throw new ApiError(409, 'AlreadyExists', `jobs.batch "${job.metadata.name}" already exists`);
     this.writes.push({ verb: 'create', kind: 'Job', name: job.metadata.name, body: structuredClone(job) });
-    const stored: Job = structuredClone({ ...job, metadata: { ...job.metadata, uid: `uid-job-${job.metadata.name}`, resourceVersion: String(++this.rv) } });
+    const stored: Job = structuredClone({
+      ...job,
+      metadata: { ...job.metadata, uid: `uid-job-${job.metadata.name}`, resourceVersion: String(++this.rv) },
+    });
     this.jobs.set(key, stored);
     return structuredClone(stored);
   }
@@ -109,7 +116,10 @@ export class FakeKube implements KubeClient {
     const stored = this.cronJobs.get(`${cronJob.metadata.namespace}/${cronJob.metadata.name}`);
     if (stored) {
       const active = stored.status?.active ?? [];
-      stored.status = { ...stored.status, active: [...active, ...jobs.map((j) => ({ name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }))] };
+      stored.status = {
+        ...stored.status,
+        active: [...active, ...jobs.map((j) => ({ name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }))],
+      };
     }
     return true;
   }

@@ -30,7 +30,13 @@ export function buildGoTool({ sourceDir, sources, binary, pkg = '.', ldflags }: 
   mkdirSync(dirname(bin), { recursive: true });
   execFileSync('go', ['build', '-trimpath', ...(ldflags ? ['-ldflags', ldflags] : []), '-o', bin, pkg], {
     cwd: sourceDir,
-    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOCACHE: process.env.GOCACHE ?? join(cacheRoot(), 'go-build') },
+    env: {
+      ...process.env,
+      CGO_ENABLED: '0',
+      GOTOOLCHAIN: 'local',
+      GOFLAGS: '-mod=mod',
+      GOCACHE: process.env.GOCACHE ?? join(cacheRoot(), 'go-build'),
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return bin;

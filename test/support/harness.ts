@@ -42,7 +42,11 @@ export function useOperatorNamespace(prefix: string, options: OperatorNamespaceO
   let removeNamespace: (() => Promise<void>) | undefined;
   let removePolicy: (() => Promise<void>) | undefined;
 
-  const fastLeaderElection = ['--leader-election-lease-duration=2s', '--leader-election-renew-deadline=1500ms', '--leader-election-retry-period=500ms'];
+  const fastLeaderElection = [
+    '--leader-election-lease-duration=2s',
+    '--leader-election-renew-deadline=1500ms',
+    '--leader-election-retry-period=500ms',
+  ];
   const harness: OperatorNamespace = {
     kubeconfig: '',
     kube: undefined as unknown as TestKube,

@@ -29,7 +29,11 @@ export function ledgerJob(kube: FakeKube, n: number, opts: JobOptions = {}): Job
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cronjob-nightly', controller: true }],
     },
     status: opts.result
-      ? { startTime: '2026-03-02T10:00:00Z', completionTime: t, conditions: [{ type: opts.result === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: t }] }
+      ? {
+          startTime: '2026-03-02T10:00:00Z',
+          completionTime: t,
+          conditions: [{ type: opts.result === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: t }],
+        }
       : { startTime: '2026-03-02T10:00:00Z', active: 1 },
   };
   kube.jobs.set(`${NS}/${j.metadata.name}`, structuredClone(j)); // the API server has it

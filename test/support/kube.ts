@@ -11,7 +11,8 @@ export interface TestKube {
   remove(path: string, propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'): Promise<void>;
 }
 
-export const schedulesPath = (ns: string, name = '') => `/apis/schedule-operator.io/v1alpha1/namespaces/${ns}/schedules${name ? `/${name}` : ''}`;
+export const schedulesPath = (ns: string, name = '') =>
+  `/apis/schedule-operator.io/v1alpha1/namespaces/${ns}/schedules${name ? `/${name}` : ''}`;
 export const cronJobsPath = (ns: string, name = '') => `/apis/batch/v1/namespaces/${ns}/cronjobs${name ? `/${name}` : ''}`;
 export const jobsPath = (ns: string, name = '') => `/apis/batch/v1/namespaces/${ns}/jobs${name ? `/${name}` : ''}`;
 
@@ -42,7 +43,12 @@ export function testKube(kubeconfig: string): TestKube {
 }
 
 /** eventually polls fn until it returns a truthy value, or fails saying what it waited for. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -28,7 +28,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startOperator(opts: { kubeconfig: string; args?: string[]; env?: Record<string, string>; bin?: string }): Promise<OperatorProcess> {
+export async function startOperator(opts: {
+  kubeconfig: string;
+  args?: string[];
+  env?: Record<string, string>;
+  bin?: string;
+}): Promise<OperatorProcess> {
   const metricsPort = await freePort();
   const healthPort = await freePort();
   const args = [

@@ -1,7 +1,22 @@
 // Metric names in PromQL, for checking that alerts and the dashboard only name metrics the operator exposes.
 // A small scanner, not a parser: it drops strings, label matchers, ranges, grouping clauses and Grafana
 // variables, then keeps identifiers that are not functions or keywords.
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan', 'atan2']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /** metricNames lists the metric names an expression selects. */
 export function metricNames(expr: string): string[] {

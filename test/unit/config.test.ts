@@ -62,11 +62,20 @@ describe('parseConfig', () => {
 
   it('takes flag values after a space, a bare boolean flag as true, and ":port" as every interface', () => {
     const c = ok(['--watch-namespaces', 'team-a', '--leader-elect', '--metrics-bind-address', ':9090', '--health-probe-bind-address=0']);
-    expect(c).toMatchObject({ watchNamespaces: ['team-a'], leaderElect: true, metricsBindAddress: { host: '0.0.0.0', port: 9090 }, healthProbeBindAddress: undefined });
+    expect(c).toMatchObject({
+      watchNamespaces: ['team-a'],
+      leaderElect: true,
+      metricsBindAddress: { host: '0.0.0.0', port: 9090 },
+      healthProbeBindAddress: undefined,
+    });
   });
 
   it.each([
-    [['--resync-period=10'], {}, 'flag --resync-period: "10" is not a resync duration; write it like 30s, 10m or 1h30m (flag --resync-period, env RESYNC_PERIOD)'],
+    [
+      ['--resync-period=10'],
+      {},
+      'flag --resync-period: "10" is not a resync duration; write it like 30s, 10m or 1h30m (flag --resync-period, env RESYNC_PERIOD)',
+    ],
     [[], { RESYNC_PERIOD: 'soon' }, 'env RESYNC_PERIOD: "soon" is not a resync duration'],
     [['--metrics-bind-address=8080'], {}, 'flag --metrics-bind-address: "8080" is not an address; write host:port'],
     [['--leader-elect=maybe'], {}, 'flag --leader-elect: "maybe" is not a boolean; write true or false'],

@@ -12,7 +12,9 @@ describe('runController before it touches a cluster', () => {
     const t = io();
     expect(await runController(['--max-concurrent-reconciles=lots'], t.io, {})).toBe(2);
     expect(t.err).toHaveLength(1);
-    expect(t.err[0]).toMatch(/^schedule-operator: flag --max-concurrent-reconciles: .* \(flag --max-concurrent-reconciles, env MAX_CONCURRENT_RECONCILES\)$/);
+    expect(t.err[0]).toMatch(
+      /^schedule-operator: flag --max-concurrent-reconciles: .* \(flag --max-concurrent-reconciles, env MAX_CONCURRENT_RECONCILES\)$/,
+    );
   });
 
   it('exits 2 naming the environment variable for a bad env value', async () => {
@@ -30,6 +32,8 @@ describe('runController before it touches a cluster', () => {
   it('says which kubeconfig is missing and how to fix it, in one line, exit 1', async () => {
     const t = io();
     expect(await runController([], t.io, { KUBECONFIG: '/nonexistent/kubeconfig' })).toBe(1);
-    expect(t.err).toEqual(['schedule-operator: kubeconfig /nonexistent/kubeconfig does not exist: point --kubeconfig or KUBECONFIG at an existing file']);
+    expect(t.err).toEqual([
+      'schedule-operator: kubeconfig /nonexistent/kubeconfig does not exist: point --kubeconfig or KUBECONFIG at an existing file',
+    ]);
   });
 });

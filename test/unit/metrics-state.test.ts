@@ -7,8 +7,20 @@ import { createMetrics } from '../../src/metrics.js';
 import { runMetrics } from '../../src/metrics-runs.js';
 import { emptyCounts } from '../../src/schedule/slots.js';
 
-const cond = (type: string, status: 'True' | 'False' | 'Unknown') => ({ type, status, lastTransitionTime: '2026-03-02T10:00:00Z', reason: 'R', message: 'm' });
-const sched = (name: string, status?: ScheduleStatus): Schedule => ({ apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule', metadata: { name, namespace: 'ns', uid: name }, spec: {}, ...(status ? { status } : {}) });
+const cond = (type: string, status: 'True' | 'False' | 'Unknown') => ({
+  type,
+  status,
+  lastTransitionTime: '2026-03-02T10:00:00Z',
+  reason: 'R',
+  message: 'm',
+});
+const sched = (name: string, status?: ScheduleStatus): Schedule => ({
+  apiVersion: 'schedule-operator.io/v1alpha1',
+  kind: 'Schedule',
+  metadata: { name, namespace: 'ns', uid: name },
+  spec: {},
+  ...(status ? { status } : {}),
+});
 
 async function series(registry: Registry, name: string): Promise<Record<string, number>> {
   const m = registry.getSingleMetric(name);
@@ -24,7 +36,11 @@ describe('state gauges', () => {
     const metrics = createMetrics(registry, { perSchedule: true, defaultMetrics: false });
     metrics.observeSchedules(() => [
       sched('ok', { conditions: [cond('Ready', 'True'), cond('Overdue', 'False')], consecutiveFailures: 0 }),
-      sched('bad', { conditions: [cond('Ready', 'False')], consecutiveFailures: 3, pause: { since: 't', reason: 'PausedAfterFailures', message: 'm' } }),
+      sched('bad', {
+        conditions: [cond('Ready', 'False')],
+        consecutiveFailures: 3,
+        pause: { since: 't', reason: 'PausedAfterFailures', message: 'm' },
+      }),
       sched('retrying', { conditions: [cond('Ready', 'Unknown'), cond('Overdue', 'True')] }),
       sched('new'),
     ]);
@@ -37,7 +53,13 @@ describe('state gauges', () => {
   it('without per-Schedule labels none of them is exported (alerts fall back to schedule_operator_schedules)', async () => {
     const registry = new Registry();
     createMetrics(registry, { perSchedule: false, defaultMetrics: false });
-    for (const name of ['schedule_operator_ready', 'schedule_operator_overdue', 'schedule_operator_consecutive_failures', 'schedule_operator_paused']) expect(registry.getSingleMetric(name)).toBeUndefined();
+    for (const name of [
+      'schedule_operator_ready',
+      'schedule_operator_overdue',
+      'schedule_operator_consecutive_failures',
+      'schedule_operator_paused',
+    ])
+      expect(registry.getSingleMetric(name)).toBeUndefined();
   });
 });
 
@@ -46,7 +68,13 @@ describe('schedule_operator_slots_total', () => {
     const registry = new Registry();
     const m = runMetrics(registry, true);
     m.seen('ns', 'a');
-    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({ 'ns/a/Ran': 0, 'ns/a/SkippedOverlap': 0, 'ns/a/Missed': 0, 'ns/a/Suspended': 0, 'ns/a/Suppressed': 0 });
+    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({
+      'ns/a/Ran': 0,
+      'ns/a/SkippedOverlap': 0,
+      'ns/a/Missed': 0,
+      'ns/a/Suspended': 0,
+      'ns/a/Suppressed': 0,
+    });
     m.slots('ns', 'a', { ...emptyCounts(), Missed: 2, Ran: 1 });
     expect(await series(registry, 'schedule_operator_slots_total')).toMatchObject({ 'ns/a/Missed': 2, 'ns/a/Ran': 1 });
     m.forget('ns', 'a');
@@ -57,6 +85,12 @@ describe('schedule_operator_slots_total', () => {
     const registry = new Registry();
     const m = runMetrics(registry, false);
     m.slots('ns', 'a', { ...emptyCounts(), SkippedOverlap: 1 });
-    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({ Ran: 0, SkippedOverlap: 1, Missed: 0, Suspended: 0, Suppressed: 0 });
+    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({
+      Ran: 0,
+      SkippedOverlap: 1,
+      Missed: 0,
+      Suspended: 0,
+      Suppressed: 0,
+    });
   });
 });

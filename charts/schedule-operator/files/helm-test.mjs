@@ -27,7 +27,11 @@ async function kube(method, path, body) {
   });
   const text = await res.text();
   let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, date: res.headers.get('date'), json, text };
 }
 
@@ -65,7 +69,8 @@ if (env.LEADER_ELECTION === 'true') {
     if (!spec.holderIdentity) throw new Error('the Lease has no holder');
     const age = (Date.parse(r.date) - Date.parse(spec.renewTime)) / 1000;
     const limit = (spec.leaseDurationSeconds ?? 15) + 2;
-    if (!(age <= limit)) throw new Error(`${spec.holderIdentity} last renewed ${age.toFixed(1)} s ago (Lease duration ${spec.leaseDurationSeconds} s)`);
+    if (!(age <= limit))
+      throw new Error(`${spec.holderIdentity} last renewed ${age.toFixed(1)} s ago (Lease duration ${spec.leaseDurationSeconds} s)`);
     return `${spec.holderIdentity}, renewed ${Math.max(0, age).toFixed(1)} s ago`;
   });
 }
@@ -75,7 +80,12 @@ if (env.WEBHOOK_ENABLED === 'true') {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
     metadata: { name, namespace },
-    spec: { ...spec, jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'test', image: 'busybox:1.36', command: ['true'] }] } } } } },
+    spec: {
+      ...spec,
+      jobTemplate: {
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'test', image: 'busybox:1.36', command: ['true'] }] } } },
+      },
+    },
   });
   const suffix = Math.random().toString(36).slice(2, 8);
   const create = (obj) => kube('POST', `/apis/schedule-operator.io/v1alpha1/namespaces/${namespace}/schedules?dryRun=All`, obj);
@@ -89,8 +99,10 @@ if (env.WEBHOOK_ENABLED === 'true') {
   await check(`an invalid Schedule is refused by the webhook (dry run in ${namespace})`, async () => {
     const r = await create(schedule(`helm-test-invalid-${suffix}`, { schedule: '0 0 31 2 *' }));
     const message = r.json?.message ?? r.text;
-    if (r.status < 400) throw new Error(`a Schedule that never fires ("0 0 31 2 *") was admitted (${r.status}): is the webhook registered for ${namespace}?`);
-    if (!/admission webhook .* denied the request/.test(message)) throw new Error(`refused, but not by the webhook (${r.status}): ${message}`);
+    if (r.status < 400)
+      throw new Error(`a Schedule that never fires ("0 0 31 2 *") was admitted (${r.status}): is the webhook registered for ${namespace}?`);
+    if (!/admission webhook .* denied the request/.test(message))
+      throw new Error(`refused, but not by the webhook (${r.status}): ${message}`);
     return message;
   });
 }

@@ -90,7 +90,10 @@ export function runLua(calls: Array<{ script: string; obj: unknown }>): LuaOutco
   } catch (err) {
     throw new Error(`could not run ${LUA} (install it: apt-get install -y lua5.4, as .ci/run does): ${(err as Error).message}`);
   }
-  return out.trimEnd().split('\n').map((line) => JSON.parse(line) as LuaOutcome);
+  return out
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as LuaOutcome);
 }
 
 /** asReturned is a JSON value as it comes back from Lua: empty objects read as empty arrays. */

@@ -19,7 +19,9 @@ describe('Artifact Hub metadata in Chart.yaml', () => {
       expect(chart.annotations, key).toHaveProperty(`artifacthub.io/${key}`);
     }
     expect(chart.annotations['artifacthub.io/operator']).toBe('true');
-    expect(['Basic Install', 'Seamless Upgrades', 'Full Lifecycle', 'Deep Insights', 'Auto Pilot']).toContain(chart.annotations['artifacthub.io/operatorCapabilities']);
+    expect(['Basic Install', 'Seamless Upgrades', 'Full Lifecycle', 'Deep Insights', 'Auto Pilot']).toContain(
+      chart.annotations['artifacthub.io/operatorCapabilities'],
+    );
   });
 
   it('names the license of package.json', () => {
@@ -29,7 +31,15 @@ describe('Artifact Hub metadata in Chart.yaml', () => {
   it('lists the CRD the chart ships', () => {
     const crd = parse(readFileSync(CRD_FILE, 'utf8'));
     const version = crd.spec.versions.find((v: any) => v.storage).name;
-    expect(annotation('crds')).toEqual([expect.objectContaining({ kind: crd.spec.names.kind, version, name: crd.metadata.name, displayName: expect.any(String), description: expect.any(String) })]);
+    expect(annotation('crds')).toEqual([
+      expect.objectContaining({
+        kind: crd.spec.names.kind,
+        version,
+        name: crd.metadata.name,
+        displayName: expect.any(String),
+        description: expect.any(String),
+      }),
+    ]);
   });
 
   it('gives a CRD example that is examples/nightly-report.yaml and that the operator accepts', () => {
@@ -56,18 +66,41 @@ describe('Artifact Hub metadata in Chart.yaml', () => {
 
 /** Objects whose fields belong to Kubernetes types (passed through as they are), not to the chart. */
 const PASSTHROUGH = new Set([
-  'global', 'operator.extraEnv[]', 'podSecurityContext', 'securityContext', 'affinity', 'tolerations[]',
-  'topologySpreadConstraints[]', 'networkPolicy.metricsFrom[]', 'networkPolicy.webhookFrom[]', 'resources.claims[]',
-  'resources.requests', 'resources.limits', 'crds.annotations', 'serviceAccount.annotations', 'podAnnotations', 'podLabels', 'nodeSelector',
-  'metrics.serviceMonitor.labels', 'alerts.labels', 'alerts.ruleLabels', 'dashboard.labels', 'dashboard.annotations',
-  'webhook.namespaceSelector.matchLabels', 'webhook.objectSelector.matchLabels',
+  'global',
+  'operator.extraEnv[]',
+  'podSecurityContext',
+  'securityContext',
+  'affinity',
+  'tolerations[]',
+  'topologySpreadConstraints[]',
+  'networkPolicy.metricsFrom[]',
+  'networkPolicy.webhookFrom[]',
+  'resources.claims[]',
+  'resources.requests',
+  'resources.limits',
+  'crds.annotations',
+  'serviceAccount.annotations',
+  'podAnnotations',
+  'podLabels',
+  'nodeSelector',
+  'metrics.serviceMonitor.labels',
+  'alerts.labels',
+  'alerts.ruleLabels',
+  'dashboard.labels',
+  'dashboard.annotations',
+  'webhook.namespaceSelector.matchLabels',
+  'webhook.objectSelector.matchLabels',
 ]);
 
 describe('values.schema.json', () => {
   it('refuses unknown keys at every level the chart defines (additionalProperties: false)', () => {
     const open: string[] = [];
     const walk = (s: any, path: string) => {
-      if (s.$ref) s = s.$ref.split('/').slice(1).reduce((o: any, k: string) => o[k], schema);
+      if (s.$ref)
+        s = s.$ref
+          .split('/')
+          .slice(1)
+          .reduce((o: any, k: string) => o[k], schema);
       if (s.type === 'object' || s.properties) {
         if (s.additionalProperties !== false && !PASSTHROUGH.has(path)) open.push(path || '(root)');
         for (const [k, child] of Object.entries(s.properties ?? {})) walk(child, path ? `${path}.${k}` : k);

@@ -24,8 +24,12 @@ describe('chart files', () => {
 
   it('refuses to generate a README when a value has no description', () => {
     const chart = readFileSync(`${CHART}/Chart.yaml`, 'utf8');
-    expect(() => renderChartReadme('# -- a: documented\na: 1\nb: 2\n', chart)).toThrow(/values without a "# -- key: description" comment in values.yaml: b/);
-    expect(() => renderChartReadme('# -- c: documents a value that does not exist\na: 1\n', chart)).toThrow(/documents "c", which is not a value/);
+    expect(() => renderChartReadme('# -- a: documented\na: 1\nb: 2\n', chart)).toThrow(
+      /values without a "# -- key: description" comment in values.yaml: b/,
+    );
+    expect(() => renderChartReadme('# -- c: documents a value that does not exist\na: 1\n', chart)).toThrow(
+      /documents "c", which is not a value/,
+    );
   });
 
   it('has a values.schema.json entry for every value in values.yaml', () => {
@@ -36,7 +40,8 @@ describe('chart files', () => {
       for (const [k, child] of Object.entries(v)) {
         const sub = s.properties?.[k];
         if (!sub) missing.push(prefix + k);
-        else if (child && typeof child === 'object' && !Array.isArray(child) && sub.properties) walk(child as Record<string, unknown>, sub, `${prefix}${k}.`);
+        else if (child && typeof child === 'object' && !Array.isArray(child) && sub.properties)
+          walk(child as Record<string, unknown>, sub, `${prefix}${k}.`);
       }
     };
     walk(values, schema, '');

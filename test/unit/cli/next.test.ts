@@ -33,7 +33,10 @@ describe('schedule-operator next: output', () => {
   });
 
   it('takes --flag=value and --from', () => {
-    expect(run('@daily', '--from=2024-03-30T12:00:00+01:00', '--count=2', '--time-zone=Asia/Kolkata').stdout).toEqual(['2024-03-30T18:30:00Z', '2024-03-31T18:30:00Z']);
+    expect(run('@daily', '--from=2024-03-30T12:00:00+01:00', '--count=2', '--time-zone=Asia/Kolkata').stdout).toEqual([
+      '2024-03-30T18:30:00Z',
+      '2024-03-31T18:30:00Z',
+    ]);
   });
 
   it('accepts an interval', () => {
@@ -42,7 +45,10 @@ describe('schedule-operator next: output', () => {
 
   it.each([
     [['weekdays 18:45'], ['2024-10-28T18:45:00Z', '2024-10-29T18:45:00Z']],
-    [['weekdays', '18:45'], ['2024-10-28T18:45:00Z', '2024-10-29T18:45:00Z']],
+    [
+      ['weekdays', '18:45'],
+      ['2024-10-28T18:45:00Z', '2024-10-29T18:45:00Z'],
+    ],
     [['hourly :15'], ['2024-10-26T12:15:00Z', '2024-10-26T13:15:00Z']],
     [['daily 3:30'], ['2024-10-27T03:30:00Z', '2024-10-28T03:30:00Z']],
     [['weekly mon 09:00'], ['2024-10-28T09:00:00Z', '2024-11-04T09:00:00Z']],
@@ -98,7 +104,11 @@ describe('./bin/schedule-operator next (the built command)', () => {
     expect(tsc.status, `dist/ does not build: ${tsc.stdout}${tsc.stderr}`).toBe(0);
     expect(existsSync(join(root, 'dist/cli.js'))).toBe(true);
     const bin = join(root, 'bin/schedule-operator');
-    const out = execFileSync(process.execPath, [bin, 'next', '30 2 * * *', '--time-zone', 'Europe/Berlin', '--from', '2024-10-26T12:00:00Z', '--count', '3'], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'next', '30 2 * * *', '--time-zone', 'Europe/Berlin', '--from', '2024-10-26T12:00:00Z', '--count', '3'],
+      { encoding: 'utf8' },
+    );
     expect(out).toBe('2024-10-27T00:30:00Z\n2024-10-27T01:30:00Z\n2024-10-28T01:30:00Z\n');
     const bad = spawnSync(process.execPath, [bin, 'next', '0 0 * * 7'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
@@ -113,10 +123,21 @@ describe('./bin/schedule-operator next (the built command)', () => {
       const loaded = [];
       registerHooks({ resolve(s, c, next) { const r = next(s, c); loaded.push(r.url); return r; } });
       process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n'));`;
-    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, join(root, 'bin/schedule-operator'), 'next', '30 2 * * *'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, join(root, 'bin/schedule-operator'), 'next', '30 2 * * *'],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const loaded = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!.slice(7)) as string[];
+    const loaded = JSON.parse(
+      r.stderr
+        .split('\n')
+        .find((l) => l.startsWith('LOADED '))!
+        .slice(7),
+    ) as string[];
     expect(loaded.some((u) => u.endsWith('/dist/cli/next.js'))).toBe(true);
-    expect(loaded.filter((u) => u.includes('/dist/kube/') || u.includes('@kubernetes/client-node') || u.includes('/dist/controller/'))).toEqual([]);
+    expect(
+      loaded.filter((u) => u.includes('/dist/kube/') || u.includes('@kubernetes/client-node') || u.includes('/dist/controller/')),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -29,12 +29,15 @@ beforeAll(async () => {
   const port = (server.address() as { port: number }).port;
   dir = mkdtempSync(join(tmpdir(), 'so-run-'));
   kubeconfig = join(dir, 'config');
-  writeFileSync(kubeconfig, stringify({
-    'current-context': 'ctx',
-    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
-    users: [{ name: 'u', user: { token: 't0k' } }],
-    contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'team-a' } }],
-  }));
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      'current-context': 'ctx',
+      clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+      users: [{ name: 'u', user: { token: 't0k' } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'team-a' } }],
+    }),
+  );
 });
 
 afterAll(() => {
@@ -57,10 +60,15 @@ describe('schedule-operator run', () => {
     expect(requests).toHaveLength(1);
     const r = requests[0]!;
     expect([r.method, r.url, r.headers['content-type'], r.headers.authorization]).toEqual([
-      'PATCH', '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly', 'application/merge-patch+json', 'Bearer t0k',
+      'PATCH',
+      '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly',
+      'application/merge-patch+json',
+      'Bearer t0k',
     ]);
     expect(JSON.parse(r.body)).toEqual({ metadata: { annotations: { 'schedule-operator.io/run-requested-at': NOW.toISOString() } } });
-    expect(t.out).toEqual([`run requested for Schedule team-a/nightly (token ${NOW.toISOString()}); watch it with: kubectl get sched nightly -n team-a -w`]);
+    expect(t.out).toEqual([
+      `run requested for Schedule team-a/nightly (token ${NOW.toISOString()}); watch it with: kubectl get sched nightly -n team-a -w`,
+    ]);
   });
 
   it('prefers -n and --kubeconfig, and says in one line when the Schedule does not exist', async () => {
@@ -75,6 +83,8 @@ describe('schedule-operator run', () => {
   it('says which kubeconfig is missing, in one line, exit 1', async () => {
     const t = io();
     expect(await runNow(['nightly'], t.io, { KUBECONFIG: '/nonexistent/kubeconfig' })).toBe(1);
-    expect(t.err).toEqual(['schedule-operator run: kubeconfig /nonexistent/kubeconfig does not exist: point --kubeconfig or KUBECONFIG at an existing file']);
+    expect(t.err).toEqual([
+      'schedule-operator run: kubeconfig /nonexistent/kubeconfig does not exist: point --kubeconfig or KUBECONFIG at an existing file',
+    ]);
   });
 });

@@ -19,7 +19,12 @@ beforeAll(async () => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
-      requests.push({ method: req.method!, url: req.url!, contentType: req.headers['content-type'], body: text ? JSON.parse(text) : undefined });
+      requests.push({
+        method: req.method!,
+        url: req.url!,
+        contentType: req.headers['content-type'],
+        body: text ? JSON.parse(text) : undefined,
+      });
       res.writeHead(answer.status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
@@ -28,12 +33,17 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'so-cli-run-'));
   kubeconfig = join(dir, 'kubeconfig');
   const port = (server.address() as AddressInfo).port;
-  writeFileSync(kubeconfig, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 't' } }],
-    contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace: 'team-a' } }],
-  }));
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'c',
+      clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace: 'team-a' } }],
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -48,7 +58,14 @@ beforeEach(() => {
 
 function io() {
   const out = { stdout: [] as string[], stderr: [] as string[] };
-  return { out, io: { stdout: (l: string) => out.stdout.push(l), stderr: (l: string) => out.stderr.push(l), now: () => new Date('2026-12-01T15:00:00.000Z') } };
+  return {
+    out,
+    io: {
+      stdout: (l: string) => out.stdout.push(l),
+      stderr: (l: string) => out.stderr.push(l),
+      now: () => new Date('2026-12-01T15:00:00.000Z'),
+    },
+  };
 }
 
 describe('schedule-operator run / resume', () => {
@@ -58,18 +75,26 @@ describe('schedule-operator run / resume', () => {
   ])('%s merge-patches %s with the current time as the token', async (command, annotation) => {
     const t = io();
     expect(await main([command, 'nightly', '--kubeconfig', kubeconfig], t.io)).toBe(0);
-    expect(requests).toEqual([{
-      method: 'PATCH',
-      url: '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly',
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { [annotation]: '2026-12-01T15:00:00.000Z' } } },
-    }]);
-    expect(t.out.stdout).toEqual([`${command} requested for Schedule team-a/nightly (token 2026-12-01T15:00:00.000Z); watch it with: kubectl get sched nightly -n team-a -w`]);
+    expect(requests).toEqual([
+      {
+        method: 'PATCH',
+        url: '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly',
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [annotation]: '2026-12-01T15:00:00.000Z' } } },
+      },
+    ]);
+    expect(t.out.stdout).toEqual([
+      `${command} requested for Schedule team-a/nightly (token 2026-12-01T15:00:00.000Z); watch it with: kubectl get sched nightly -n team-a -w`,
+    ]);
   });
 
-  it('prints the webhook\'s refusal as one line on stderr and exits 1', async () => {
-    const message = 'admission webhook "schedules.schedule-operator.io" denied the request: Schedule "team-b/nightly": setting metadata.annotations["schedule-operator.io/run-requested-at"] is refused: user "alice" may not create jobs in namespace "team-b"';
-    answer = { status: 403, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `${message}\n(more)` } };
+  it("prints the webhook's refusal as one line on stderr and exits 1", async () => {
+    const message =
+      'admission webhook "schedules.schedule-operator.io" denied the request: Schedule "team-b/nightly": setting metadata.annotations["schedule-operator.io/run-requested-at"] is refused: user "alice" may not create jobs in namespace "team-b"';
+    answer = {
+      status: 403,
+      body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `${message}\n(more)` },
+    };
     const t = io();
     expect(await main(['run', 'nightly', '-n', 'team-b', '--kubeconfig', kubeconfig], t.io)).toBe(1);
     expect(t.out.stdout).toEqual([]);
@@ -77,7 +102,10 @@ describe('schedule-operator run / resume', () => {
   });
 
   it('says which Schedule was not found', async () => {
-    answer = { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404, message: 'schedules.schedule-operator.io "nope" not found' } };
+    answer = {
+      status: 404,
+      body: { kind: 'Status', reason: 'NotFound', code: 404, message: 'schedules.schedule-operator.io "nope" not found' },
+    };
     const t = io();
     expect(await main(['resume', 'nope', '--kubeconfig', kubeconfig], t.io)).toBe(1);
     expect(t.out.stderr).toEqual(['schedule-operator resume: Schedule team-a/nope not found']);

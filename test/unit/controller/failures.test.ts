@@ -19,15 +19,31 @@ let deps: ReconcileDeps;
 
 beforeEach(() => {
   kube = new FakeKube();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined } };
+  deps = {
+    kube,
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+    appliedGenerations: new Map(),
+    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
+  };
 });
 
 function schedule(extra: { generation?: number; annotations?: Record<string, string>; status?: ScheduleStatus } = {}): Schedule {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'nightly', namespace: NS, uid: 'uid-sched-1', generation: extra.generation ?? 1, resourceVersion: '10', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-    spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } } },
+    metadata: {
+      name: 'nightly',
+      namespace: NS,
+      uid: 'uid-sched-1',
+      generation: extra.generation ?? 1,
+      resourceVersion: '10',
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
+    },
     ...(extra.status ? { status: extra.status } : {}),
   };
 }
@@ -35,7 +51,8 @@ function schedule(extra: { generation?: number; annotations?: Record<string, str
 const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 const lastStatus = () => [...kube.writes].reverse().find((w) => w.verb === 'updateStatus')?.body as ScheduleStatus | undefined;
-const condition = (status: ScheduleStatus | undefined, type: string): Condition | undefined => status?.conditions?.find((c) => c.type === type);
+const condition = (status: ScheduleStatus | undefined, type: string): Condition | undefined =>
+  status?.conditions?.find((c) => c.type === type);
 
 /** settled: one good pass, and the Schedule and CronJob as the caches then hold them. */
 async function settled(extra: Parameters<typeof schedule>[0] = {}): Promise<{ schedule: Schedule; cronJob: CronJob }> {
@@ -47,10 +64,15 @@ async function settled(extra: Parameters<typeof schedule>[0] = {}): Promise<{ sc
 }
 
 const forbidden = (verb: string, resource: string, group: string) =>
-  apiError(403, 'Forbidden', `${resource.split('/')[0]}${group ? `.${group}` : ''} "x" is forbidden: User "system:serviceaccount:ops:schedule-operator" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${NS}"`);
+  apiError(
+    403,
+    'Forbidden',
+    `${resource.split('/')[0]}${group ? `.${group}` : ''} "x" is forbidden: User "system:serviceaccount:ops:schedule-operator" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${NS}"`,
+  );
 const unavailable = () => apiError(503, 'ServiceUnavailable', 'etcdserver: leader changed');
 const timedOut = () => new Error('request to the API server timed out after 30000 ms');
-const grant = (verb: string, resource: string) => `grant its ServiceAccount "${verb}" on "${resource}" in API group "batch" (the Helm chart's Role has it)`;
+const grant = (verb: string, resource: string) =>
+  `grant its ServiceAccount "${verb}" on "${resource}" in API group "batch" (the Helm chart's Role has it)`;
 
 /** Each scenario sets up one pass whose `call` fails, and returns the pass's observation. */
 const SCENARIOS = {
@@ -90,7 +112,11 @@ const SCENARIOS = {
     async arrange(err: Error) {
       const { schedule: s, cronJob } = await settled();
       kube.failNext.create = err;
-      return { schedule: { ...s, metadata: { ...s.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } }, cronJob, jobs: [] as Job[] };
+      return {
+        schedule: { ...s, metadata: { ...s.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } },
+        cronJob,
+        jobs: [] as Job[],
+      };
     },
   },
   'release a recorded Job': {
@@ -113,7 +139,11 @@ const SCENARIOS = {
     async arrange(err: Error) {
       const { schedule: s, cronJob } = await settled();
       // nightly-9 is recorded but gone from the cache; a spec change makes a status write that may prune it.
-      const edited = { ...s, metadata: { ...s.metadata, generation: 2 }, status: { ...s.status, countedJobs: [{ name: 'nightly-9', uid: 'uid-job-9' }] } };
+      const edited = {
+        ...s,
+        metadata: { ...s.metadata, generation: 2 },
+        status: { ...s.status, countedJobs: [{ name: 'nightly-9', uid: 'uid-job-9' }] },
+      };
       kube.failNext.getJob = err;
       return { schedule: edited, cronJob, jobs: [] as Job[] };
     },
@@ -125,7 +155,10 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
     it('403: Ready=False and Stalled=True with PermissionDenied, naming the call, the verb and the resource; terminal', async () => {
       const observed = await sc.arrange(forbidden(sc.verb, sc.resource, 'batch'));
       const before = observed.schedule.status;
-      const err = await reconcile(observed, deps).then(() => undefined, (e: unknown) => e);
+      const err = await reconcile(observed, deps).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(FailedPass);
       expect((err as FailedPass).failure).toMatchObject({ code: 'PermissionDenied', retry: 'terminal', eventType: 'Warning' });
       const status = lastStatus()!;
@@ -141,12 +174,19 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
       expect(status.runs).toEqual(before?.runs);
       expect(status.countedJobs).toEqual(before?.countedJobs);
       expect(status.lastHandledRunRequest).toEqual(before?.lastHandledRunRequest);
-      expect(kube.writes.filter((w) => w.verb === 'event').at(-1)?.body).toMatchObject({ type: 'Warning', reason: 'PermissionDenied', message: ready.message });
+      expect(kube.writes.filter((w) => w.verb === 'event').at(-1)?.body).toMatchObject({
+        type: 'Warning',
+        reason: 'PermissionDenied',
+        message: ready.message,
+      });
     });
 
     it('503: Ready=Unknown and Reconciling=True with ApiUnavailable, naming the call; transient, observedGeneration kept', async () => {
       const observed = await sc.arrange(unavailable());
-      const err = await reconcile(observed, deps).then(() => undefined, (e: unknown) => e);
+      const err = await reconcile(observed, deps).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((err as FailedPass).failure).toMatchObject({ code: 'ApiUnavailable', retry: 'transient' });
       const status = lastStatus()!;
       const ready = condition(status, 'Ready')!;
@@ -161,7 +201,10 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
 
     it('a timeout: Ready=Unknown with ApiUnavailable, naming the call; transient', async () => {
       const observed = await sc.arrange(timedOut());
-      const err = await reconcile(observed, deps).then(() => undefined, (e: unknown) => e);
+      const err = await reconcile(observed, deps).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((err as FailedPass).failure).toMatchObject({ code: 'ApiUnavailable', retry: 'transient' });
       const ready = condition(lastStatus(), 'Ready')!;
       expect(ready).toMatchObject({ status: 'Unknown', reason: 'ApiUnavailable' });
@@ -172,17 +215,33 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
 
   it('a failing status write writes nothing more (409 is one retry with a fresh cache, not a loop): Conflict, transient', async () => {
     const { schedule: s, cronJob } = await settled();
-    kube.failNext.updateStatus = apiError(409, 'Conflict', 'Operation cannot be fulfilled on schedules "nightly": the object has been modified');
-    const err = await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps).then(() => undefined, (e: unknown) => e);
+    kube.failNext.updateStatus = apiError(
+      409,
+      'Conflict',
+      'Operation cannot be fulfilled on schedules "nightly": the object has been modified',
+    );
+    const err = await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as FailedPass).failure).toMatchObject({ code: 'Conflict', retry: 'transient' });
-    expect((err as FailedPass).message).toContain('write the status of Schedule team-a/nightly failed: the object changed since it was read');
+    expect((err as FailedPass).message).toContain(
+      'write the status of Schedule team-a/nightly failed: the object changed since it was read',
+    );
     expect(kube.verbs()).toEqual([]);
   });
 
   it('a forbidden status write writes nothing more, and its error names "update" on "schedules/status"', async () => {
     const { schedule: s, cronJob } = await settled();
-    kube.failNext.updateStatus = apiError(403, 'Forbidden', 'schedules.schedule-operator.io "nightly" is forbidden: User "system:serviceaccount:ops:so" cannot update resource "schedules/status" in API group "schedule-operator.io" in the namespace "team-a"');
-    const err = await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps).then(() => undefined, (e: unknown) => e);
+    kube.failNext.updateStatus = apiError(
+      403,
+      'Forbidden',
+      'schedules.schedule-operator.io "nightly" is forbidden: User "system:serviceaccount:ops:so" cannot update resource "schedules/status" in API group "schedule-operator.io" in the namespace "team-a"',
+    );
+    const err = await reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded' })] }, deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as FailedPass).failure).toMatchObject({ code: 'PermissionDenied', retry: 'terminal' });
     expect((err as FailedPass).message).toBe(
       'write the status of Schedule team-a/nightly failed: the operator may not update schedules/status in namespace team-a (403 Forbidden): grant its ServiceAccount "update" on "schedules/status" in API group "schedule-operator.io" (the Helm chart\'s Role has it)',
@@ -235,7 +294,10 @@ describe('a pass that fails on an API call writes what it knows, then fails for 
 describe('the kstatus pair on a good pass', () => {
   it('InvalidSpec is Ready=False, Stalled=True, Reconciling=False, observedGeneration current', async () => {
     const reason = 'InvalidSpec';
-    const s: Schedule = { ...schedule(), spec: { ...(schedule().spec as Record<string, unknown>), schedule: '0 0 31 2 *' } as Schedule['spec'] };
+    const s: Schedule = {
+      ...schedule(),
+      spec: { ...(schedule().spec as Record<string, unknown>), schedule: '0 0 31 2 *' } as Schedule['spec'],
+    };
     await reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps);
     const status = lastStatus()!;
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason });
@@ -245,11 +307,20 @@ describe('the kstatus pair on a good pass', () => {
   });
 
   it('CronJobNotOwned and CronJobRejected are Stalled too', async () => {
-    const foreign: CronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: NS, uid: 'other' }, spec: { schedule: '* * * * *', jobTemplate: { spec: {} } } };
+    const foreign: CronJob = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', namespace: NS, uid: 'other' },
+      spec: { schedule: '* * * * *', jobTemplate: { spec: {} } },
+    };
     await reconcile({ schedule: schedule(), cronJob: foreign, jobs: [] }, deps);
     expect(condition(lastStatus(), 'Stalled')).toMatchObject({ status: 'True', reason: 'CronJobNotOwned' });
     kube.clear();
-    kube.failNext.apply = apiError(422, 'Invalid', 'CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value');
+    kube.failNext.apply = apiError(
+      422,
+      'Invalid',
+      'CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value',
+    );
     await reconcile({ schedule: schedule(), cronJob: undefined, jobs: [] }, deps);
     expect(condition(lastStatus(), 'Stalled')).toMatchObject({ status: 'True', reason: 'CronJobRejected' });
     expect(condition(lastStatus(), 'Ready')?.message).toBe(
@@ -259,7 +330,12 @@ describe('the kstatus pair on a good pass', () => {
 
   it('a healthy Schedule has Ready=True, Suspended, Reconciling=False and Stalled=False, in that order', async () => {
     await reconcile({ schedule: schedule(), cronJob: undefined, jobs: [] }, deps);
-    expect(lastStatus()?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'Suspended=False', 'Reconciling=False', 'Stalled=False']);
+    expect(lastStatus()?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'Ready=True',
+      'Suspended=False',
+      'Reconciling=False',
+      'Stalled=False',
+    ]);
   });
 });
 
@@ -267,24 +343,30 @@ describe('classify', () => {
   const call = calls.createJob(NS, 'nightly-manual-1');
 
   it.each([
-    ['403 with the server\'s words', forbidden('create', 'jobs', 'batch'), 'PermissionDenied', 'terminal'],
-    ['403 without them (the call\'s own verb and resource)', apiError(403, 'Forbidden', 'forbidden'), 'PermissionDenied', 'terminal'],
+    ["403 with the server's words", forbidden('create', 'jobs', 'batch'), 'PermissionDenied', 'terminal'],
+    ["403 without them (the call's own verb and resource)", apiError(403, 'Forbidden', 'forbidden'), 'PermissionDenied', 'terminal'],
     ['409', apiError(409, 'Conflict', 'modified'), 'Conflict', 'transient'],
     ['422 on a Job create', apiError(422, 'Invalid', 'bad'), 'CronJobRejected', 'terminal'],
     ['500', apiError(500, 'InternalError', 'boom'), 'ApiUnavailable', 'transient'],
     ['429', apiError(429, 'TooManyRequests', 'slow down'), 'ApiUnavailable', 'transient'],
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }), 'ApiUnavailable', 'transient'],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }),
+      'ApiUnavailable',
+      'transient',
+    ],
     ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ApiUnavailable', 'transient'],
     ['a timeout', timedOut(), 'ApiUnavailable', 'transient'],
     ['a bug', new TypeError('x is undefined'), 'InternalError', 'transient'],
   ])('%s -> %s (%s)', (_what, err, code, retry) => {
     const f = classify(err, call);
     expect(f).toMatchObject({ code, reason: code, retry });
-    if (code === 'CronJobRejected') expect(f.message).toBe('the API server rejected the Job: bad'); // the run request's refusal says which request
+    if (code === 'CronJobRejected')
+      expect(f.message).toBe('the API server rejected the Job: bad'); // the run request's refusal says which request
     else expect(f.message.startsWith('create run-now Job team-a/nightly-manual-1 failed')).toBe(true);
   });
 
-  it('names the verb and resource the server refused, which may differ from the call\'s (subresources, a create by apply)', () => {
+  it("names the verb and resource the server refused, which may differ from the call's (subresources, a create by apply)", () => {
     const f = classify(forbidden('patch', 'cronjobs/status', 'batch'), calls.addActiveJobs(NS, 'nightly'));
     expect(f.message).toBe(
       'list manual runs in the status of CronJob team-a/nightly failed: the operator may not patch cronjobs/status in namespace team-a (403 Forbidden): grant its ServiceAccount "patch" on "cronjobs/status" in API group "batch" (the Helm chart\'s Role has it)',
@@ -292,6 +374,8 @@ describe('classify', () => {
   });
 
   it('a 422 on the status write means the installed CRD is older than the operator', () => {
-    expect(classify(apiError(422, 'Invalid', 'status.x: unknown field'), calls.updateScheduleStatus(NS, 'nightly')).code).toBe('StatusRejected');
+    expect(classify(apiError(422, 'Invalid', 'status.x: unknown field'), calls.updateScheduleStatus(NS, 'nightly')).code).toBe(
+      'StatusRejected',
+    );
   });
 });

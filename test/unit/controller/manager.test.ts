@@ -29,13 +29,15 @@ describe('scheduleChanged', () => {
 
 describe('describeListError', () => {
   it('tells how to install the CRD when Schedules cannot be listed (404)', () => {
-    expect(describeListError('schedules', '/apis/schedule-operator.io/v1alpha1/schedules', new ApiError(404, 'NotFound', 'not found'))).toBe(
-      'the Schedule CRD is not installed: run `kubectl apply --server-side -f crds/` (or install the Helm chart); retrying',
-    );
+    expect(
+      describeListError('schedules', '/apis/schedule-operator.io/v1alpha1/schedules', new ApiError(404, 'NotFound', 'not found')),
+    ).toBe('the Schedule CRD is not installed: run `kubectl apply --server-side -f crds/` (or install the Helm chart); retrying');
   });
 
   it('names the missing permission on 403', () => {
-    expect(describeListError('jobs', '/apis/batch/v1/jobs', new ApiError(403, 'Forbidden', 'forbidden'))).toContain('grant its ServiceAccount get/list/watch on jobs');
+    expect(describeListError('jobs', '/apis/batch/v1/jobs', new ApiError(403, 'Forbidden', 'forbidden'))).toContain(
+      'grant its ServiceAccount get/list/watch on jobs',
+    );
   });
 
   it('says the API server is unreachable on a refused connection', () => {

@@ -6,8 +6,27 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from '../../../src/controller/events.js';
 import { keyOf, splitKey } from '../../../src/controller/keys.js';
-import { beginPass, proceed, requeueAfter, runSteps, stop, type Observed, type Pass, type ReconcileDeps, type Step } from '../../../src/controller/pass.js';
-import { adoptManualRuns, applyCronJob, callbacks, confirmJobs, reconcile, releaseCounted, releaseRecorded, runNow } from '../../../src/controller/reconcile.js';
+import {
+  beginPass,
+  proceed,
+  requeueAfter,
+  runSteps,
+  stop,
+  type Observed,
+  type Pass,
+  type ReconcileDeps,
+  type Step,
+} from '../../../src/controller/pass.js';
+import {
+  adoptManualRuns,
+  applyCronJob,
+  callbacks,
+  confirmJobs,
+  reconcile,
+  releaseCounted,
+  releaseRecorded,
+  runNow,
+} from '../../../src/controller/reconcile.js';
 import { NOTIFY_POLL_MS, queueDelay, requeueAfterPass, requeuePolicy } from '../../../src/controller/requeue.js';
 import { ScheduleController, type ObjectCache } from '../../../src/controller/schedule-controller.js';
 import { summarize } from '../../../src/controller/summary.js';
@@ -25,15 +44,32 @@ let deps: ReconcileDeps;
 
 beforeEach(() => {
   kube = new FakeKube();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined } };
+  deps = {
+    kube,
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+    appliedGenerations: new Map(),
+    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
+  };
 });
 
 function schedule(extra: { spec?: Record<string, unknown>; status?: ScheduleStatus; annotations?: Record<string, string> } = {}): Schedule {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'nightly', namespace: NS, uid: 'uid-sched-1', generation: 1, resourceVersion: '10', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-    spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } }, ...extra.spec },
+    metadata: {
+      name: 'nightly',
+      namespace: NS,
+      uid: 'uid-sched-1',
+      generation: 1,
+      resourceVersion: '10',
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
+      ...extra.spec,
+    },
     ...(extra.status ? { status: extra.status } : {}),
   };
 }
@@ -41,20 +77,30 @@ function schedule(extra: { spec?: Record<string, unknown>; status?: ScheduleStat
 const cronJob = (uid = 'uid-cronjob-nightly', owner = 'uid-sched-1'): CronJob => ({
   apiVersion: 'batch/v1',
   kind: 'CronJob',
-  metadata: { name: 'nightly', namespace: NS, uid, generation: 1, resourceVersion: '5', ownerReferences: [{ apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule', name: 'nightly', uid: owner, controller: true }] },
+  metadata: {
+    name: 'nightly',
+    namespace: NS,
+    uid,
+    generation: 1,
+    resourceVersion: '5',
+    ownerReferences: [{ apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule', name: 'nightly', uid: owner, controller: true }],
+  },
   spec: { schedule: '0 3 * * *', jobTemplate: { spec: {} } },
   status: {},
 });
 
 const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
-const passOf = (observed: Partial<Observed> = {}): Pass => beginPass({ schedule: schedule(), cronJob: undefined, jobs: [], ...observed }, deps);
+const passOf = (observed: Partial<Observed> = {}): Pass =>
+  beginPass({ schedule: schedule(), cronJob: undefined, jobs: [], ...observed }, deps);
 
 describe('the step contract (runSteps)', () => {
-  const record = (log: string[], name: string, result = proceed): Step => async () => {
-    log.push(name);
-    return result;
-  };
+  const record =
+    (log: string[], name: string, result = proceed): Step =>
+    async () => {
+      log.push(name);
+      return result;
+    };
 
   it('runs the steps in order and keeps the earliest requeue asked for', async () => {
     const log: string[] = [];
@@ -71,7 +117,10 @@ describe('the step contract (runSteps)', () => {
 
   it('stop skips the remaining steps, and is not a failure', async () => {
     const log: string[] = [];
-    const failed = await runSteps(passOf(), [['a', record(log, 'a', stop('nothing to do'))], ['b', record(log, 'b')]]);
+    const failed = await runSteps(passOf(), [
+      ['a', record(log, 'a', stop('nothing to do'))],
+      ['b', record(log, 'b')],
+    ]);
     expect(failed).toBeUndefined();
     expect(log).toEqual(['a']);
   });
@@ -79,7 +128,12 @@ describe('the step contract (runSteps)', () => {
   it('a step that throws ends the steps and comes back as a FailedPass from the catalogue', async () => {
     const log: string[] = [];
     const failed = await runSteps(passOf(), [
-      ['a', async () => { throw apiError(503, 'ServiceUnavailable', 'down'); }],
+      [
+        'a',
+        async () => {
+          throw apiError(503, 'ServiceUnavailable', 'down');
+        },
+      ],
       ['b', record(log, 'b')],
     ]);
     expect(failed).toBeInstanceOf(FailedPass);
@@ -120,17 +174,22 @@ describe('applyCronJob', () => {
     kube.failNext.apply = apiError(422, 'Invalid', 'containers: Required value');
     const pass = passOf();
     expect(await applyCronJob(pass)).toEqual(proceed);
-    expect(pass.cronJobProblem).toMatchObject({ code: 'CronJobRejected', message: 'the API server rejected the CronJob: containers: Required value; fix spec.jobTemplate' });
+    expect(pass.cronJobProblem).toMatchObject({
+      code: 'CronJobRejected',
+      message: 'the API server rejected the CronJob: containers: Required value; fix spec.jobTemplate',
+    });
   });
 
   it('throws a FailedPass naming the call on any other failure', async () => {
     kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'down');
-    await expect(applyCronJob(passOf())).rejects.toMatchObject({ failure: { code: 'ApiUnavailable', call: { verb: 'patch', resource: 'cronjobs' } } });
+    await expect(applyCronJob(passOf())).rejects.toMatchObject({
+      failure: { code: 'ApiUnavailable', call: { verb: 'patch', resource: 'cronjobs' } },
+    });
   });
 });
 
 describe('confirmJobs', () => {
-  it('keeps only the Schedule\'s own Jobs that the API server still has (R7, R8), plans the ledger and guards running Jobs', async () => {
+  it("keeps only the Schedule's own Jobs that the API server still has (R7, R8), plans the ledger and guards running Jobs", async () => {
     const gone = job(2, { result: 'Succeeded' });
     kube.jobs.delete(`${NS}/nightly-2`);
     const foreign = { ...job(3), metadata: { ...job(3).metadata, ownerReferences: [] } };
@@ -145,7 +204,7 @@ describe('confirmJobs', () => {
 describe('runNow', () => {
   const TOKEN = 't1';
 
-  it('creates the Job, adds it to the pass\'s Jobs and records the request', async () => {
+  it("creates the Job, adds it to the pass's Jobs and records the request", async () => {
     const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
     expect(await runNow(pass)).toEqual(proceed);
     expect(kube.verbs()).toEqual([expect.stringMatching(/^create Job\/nightly-manual-/)]);
@@ -153,7 +212,7 @@ describe('runNow', () => {
     expect(pass.runRequest).toMatchObject({ token: TOKEN, outcome: 'Started' });
   });
 
-  it('records a refusal with the catalogue\'s reason while a run is active', async () => {
+  it("records a refusal with the catalogue's reason while a run is active", async () => {
     const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
     pass.jobs = [job(1)];
     await runNow(pass);
@@ -164,7 +223,11 @@ describe('runNow', () => {
     kube.failNext.create = apiError(422, 'Invalid', 'bad pod');
     const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
     await runNow(pass);
-    expect(pass.runRequest).toMatchObject({ outcome: 'Refused', reason: 'CronJobRejected', message: 'run request "t1" refused: the API server rejected the Job: bad pod' });
+    expect(pass.runRequest).toMatchObject({
+      outcome: 'Refused',
+      reason: 'CronJobRejected',
+      message: 'run request "t1" refused: the API server rejected the Job: bad pod',
+    });
   });
 });
 
@@ -196,14 +259,24 @@ describe('releaseRecorded and releaseCounted (R5)', () => {
 });
 
 describe('callbacks', () => {
-  it('hands the summary\'s pending callbacks to the notifier', async () => {
+  it("hands the summary's pending callbacks to the notifier", async () => {
     const synced: unknown[] = [];
-    const notifier = { sync: (...args: unknown[]) => synced.push(args), report: () => ({ delivered: [], lastError: undefined, busy: false }) } as unknown as Notifier;
+    const notifier = {
+      sync: (...args: unknown[]) => synced.push(args),
+      report: () => ({ delivered: [], lastError: undefined, busy: false }),
+    } as unknown as Notifier;
     deps.notifier = notifier;
     const pass = passOf({ schedule: schedule({ spec: { notify: { url: 'https://hooks.example/x' } } }) });
     pass.status = { notify: { pending: [{ jobName: 'nightly-1', result: 'Failed' } as never] } };
     await callbacks(pass);
-    expect(synced).toEqual([['team-a/nightly', { namespace: NS, name: 'nightly', notify: expect.objectContaining({ url: 'https://hooks.example/x' }) }, [{ jobName: 'nightly-1', result: 'Failed' }], []]]);
+    expect(synced).toEqual([
+      [
+        'team-a/nightly',
+        { namespace: NS, name: 'nightly', notify: expect.objectContaining({ url: 'https://hooks.example/x' }) },
+        [{ jobName: 'nightly-1', result: 'Failed' }],
+        [],
+      ],
+    ]);
   });
 });
 
@@ -220,14 +293,26 @@ describe('summarize', () => {
   });
 
   it('after a failed step writes only the conditions and returns the failure', async () => {
-    const s = schedule({ status: { observedGeneration: 1, runs: { total: 3, succeeded: 3, failed: 0 }, nextRunTime: '2026-03-03T03:00:00Z' } });
+    const s = schedule({
+      status: { observedGeneration: 1, runs: { total: 3, succeeded: 3, failed: 0 }, nextRunTime: '2026-03-03T03:00:00Z' },
+    });
     const pass = passOf({ schedule: s });
     pass.ledger.next.runs.total = 99; // whatever a failed pass planned is not written
-    const failed = new FailedPass({ code: 'ApiUnavailable', reason: 'ApiUnavailable', eventType: 'Warning', retry: 'transient', message: 'x failed (503); retrying with backoff' });
+    const failed = new FailedPass({
+      code: 'ApiUnavailable',
+      reason: 'ApiUnavailable',
+      eventType: 'Warning',
+      retry: 'transient',
+      message: 'x failed (503); retrying with backoff',
+    });
     expect(await summarize(pass, failed)).toBe(failed);
     const status = kube.writes[0]!.body as ScheduleStatus;
     expect({ ...status, conditions: undefined }).toEqual({ ...s.status, conditions: undefined });
-    expect(status.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Ready=Unknown/ApiUnavailable', 'Reconciling=True/ApiUnavailable', 'Stalled=False/ApiUnavailable']);
+    expect(status.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      'Ready=Unknown/ApiUnavailable',
+      'Reconciling=True/ApiUnavailable',
+      'Stalled=False/ApiUnavailable',
+    ]);
   });
 });
 
@@ -240,7 +325,7 @@ describe('the requeue policy', () => {
     expect(requeueAfterPass(policy, { ...end, nextRunTime: '2026-03-02T10:00:00Z' })).toBe(1000);
   });
 
-  it('takes the earliest of a step\'s ask, the next run and the callback poll', () => {
+  it("takes the earliest of a step's ask, the next run and the callback poll", () => {
     expect(requeueAfterPass(policy, { ...end, asked: 200, nextRunTime: '2026-03-02T10:05:30Z' })).toBe(200);
     expect(requeueAfterPass(policy, { ...end, callbacksOutstanding: true, nextRunTime: '2026-03-02T10:05:30Z' })).toBe(NOTIFY_POLL_MS);
     expect(requeueAfterPass(requeuePolicy(600_000, true), { ...end, callbacksOutstanding: true })).toBeUndefined(); // the notifier enqueues
@@ -263,7 +348,11 @@ describe('keys and events', () => {
   it('maps events to the Schedule they concern', () => {
     const keys: string[] = [];
     const forgotten: string[] = [];
-    const sink: EventSink = { enqueue: (k) => keys.push(k), hasSchedule: (_ns, name) => name === 'waiting', forgetCronJob: (uid) => uid && forgotten.push(uid) };
+    const sink: EventSink = {
+      enqueue: (k) => keys.push(k),
+      hasSchedule: (_ns, name) => name === 'waiting',
+      forgetCronJob: (uid) => uid && forgotten.push(uid),
+    };
     const s = schedule();
     scheduleEvents(sink).onUpdate!(s, { ...s, metadata: { ...s.metadata, resourceVersion: '11' }, status: { observedGeneration: 1 } }); // status only: ignored
     scheduleEvents(sink).onAdd!(s);
@@ -278,7 +367,11 @@ describe('keys and events', () => {
 
 describe('the controller reads its own status writes', () => {
   function cache<T extends { metadata: { namespace?: string; name: string } }>(items: () => T[]): ObjectCache<T> {
-    return { get: (ns, name) => items().find((i) => i.metadata.namespace === ns && i.metadata.name === name), list: (ns) => items().filter((i) => !ns || i.metadata.namespace === ns), hasSynced: () => true };
+    return {
+      get: (ns, name) => items().find((i) => i.metadata.namespace === ns && i.metadata.name === name),
+      list: (ns) => items().filter((i) => !ns || i.metadata.namespace === ns),
+      hasSynced: () => true,
+    };
   }
 
   it('after a failed pass wrote Ready=Unknown, the retry on a cache without that write still sets Ready back to True', async () => {
@@ -308,7 +401,10 @@ describe('the controller reads its own status writes', () => {
 
 it('reconcile: a pass whose step stops still runs the summary and the steps after it', async () => {
   const synced: unknown[] = [];
-  deps.notifier = { sync: (...args: unknown[]) => synced.push(args), report: () => ({ delivered: [], lastError: undefined, busy: false }) } as unknown as Notifier;
+  deps.notifier = {
+    sync: (...args: unknown[]) => synced.push(args),
+    report: () => ({ delivered: [], lastError: undefined, busy: false }),
+  } as unknown as Notifier;
   await reconcile({ schedule: schedule({ spec: { schedule: '61 * * * *' } }), cronJob: undefined, jobs: [] }, deps);
   expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly', 'event Event/nightly']);
   expect(synced).toHaveLength(1);

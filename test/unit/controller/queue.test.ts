@@ -112,10 +112,13 @@ describe('WorkQueue', () => {
   it('runs a key again after the delay its handler asked for, and the earliest timer wins', async () => {
     const times: number[] = [];
     const timers = new FakeClock();
-    const { q } = queue(async () => {
-      times.push(timers.monotonicMs());
-      return times.length === 1 ? { requeueAfterMs: 5000 } : {};
-    }, { timers });
+    const { q } = queue(
+      async () => {
+        times.push(timers.monotonicMs());
+        return times.length === 1 ? { requeueAfterMs: 5000 } : {};
+      },
+      { timers },
+    );
     q.start();
     q.add('a');
     await flush();

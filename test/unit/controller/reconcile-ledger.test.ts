@@ -22,10 +22,19 @@ function schedule(extra: { status?: ScheduleStatus; annotations?: Record<string,
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'nightly', namespace: NS, uid: 'uid-sched-1', generation: 1, resourceVersion: '10', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    metadata: {
+      name: 'nightly',
+      namespace: NS,
+      uid: 'uid-sched-1',
+      generation: 1,
+      resourceVersion: '10',
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
     spec: {
       schedule: '0 3 * * *',
-      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
+      jobTemplate: {
+        spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
+      },
       ...extra.spec,
     },
     ...(extra.status ? { status: extra.status } : {}),
@@ -54,7 +63,14 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 beforeEach(() => {
   kube = new FakeKube();
   registry = new Registry();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined }, runMetrics: runMetrics(registry, true) };
+  deps = {
+    kube,
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+    appliedGenerations: new Map(),
+    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
+    runMetrics: runMetrics(registry, true),
+  };
 });
 
 describe('the ledger in reconcile', () => {
@@ -81,7 +97,9 @@ describe('the ledger in reconcile', () => {
     expect(status.consecutiveFailures).toBe(1);
     expect(status.countedJobs).toEqual([{ name: 'nightly-1', uid: 'uid-job-1' }]);
     expect(status.lastRun).toMatchObject({ jobName: 'nightly-1', result: 'Failed' });
-    expect(await metricValue('schedule_operator_runs_total', { namespace: NS, schedule: 'nightly', trigger: 'Scheduled', result: 'Failed' })).toBe(1);
+    expect(
+      await metricValue('schedule_operator_runs_total', { namespace: NS, schedule: 'nightly', trigger: 'Scheduled', result: 'Failed' }),
+    ).toBe(1);
     kube.clear();
     await reconcile({ schedule: { ...s, status }, cronJob, jobs: [done] }, deps);
     expect(kube.verbs()).toEqual([]);
@@ -107,7 +125,9 @@ describe('the ledger in reconcile', () => {
   it('on a conflicting status write counts nothing, releases nothing and throws for a retry', async () => {
     const { schedule: s, cronJob } = await settled(schedule());
     kube.failNext.updateStatus = apiError(409, 'Conflict', 'the object has been modified');
-    await expect(reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', deleting: true })] }, deps)).rejects.toThrow('modified');
+    await expect(reconcile({ schedule: s, cronJob, jobs: [job(1, { result: 'Succeeded', deleting: true })] }, deps)).rejects.toThrow(
+      'modified',
+    );
     expect(kube.verbs()).toEqual([]);
     expect(await metricValue('schedule_operator_runs_total', {})).toBe(0);
   });
@@ -156,7 +176,10 @@ describe('the ledger in reconcile', () => {
   });
 
   it('releases every finalizer of a Schedule that is gone', async () => {
-    const writes = await releaseForgottenSchedule([job(1), job(2, { result: 'Succeeded', deleting: true }), job(3, { finalizer: false })], kube);
+    const writes = await releaseForgottenSchedule(
+      [job(1), job(2, { result: 'Succeeded', deleting: true }), job(3, { finalizer: false })],
+      kube,
+    );
     expect(writes).toBe(2);
     expect(kube.verbs()).toEqual(['removeFinalizer Job/nightly-1', 'removeFinalizer Job/nightly-2']);
   });
@@ -170,15 +193,29 @@ describe('run now in reconcile', () => {
     const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
     await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
     const jobName = manualJobName('nightly', 'uid-sched-1', TOKEN);
-    expect(kube.verbs()).toEqual([`create Job/${jobName}`, 'addActive CronJob/nightly', 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    expect(kube.verbs()).toEqual([
+      `create Job/${jobName}`,
+      'addActive CronJob/nightly',
+      'updateStatus Schedule/nightly',
+      'event Event/nightly',
+    ]);
     expect(kube.writes[1]!.body).toEqual([jobName]); // the CronJob controller's Forbid now sees the manual run
     const created = kube.writes[0]!.body as Job;
     expect(created.metadata.name).toMatch(/^nightly-manual-[0-9a-f]{10}$/);
-    expect(created.metadata.labels).toMatchObject({ 'schedule-operator.io/schedule': 'nightly', 'schedule-operator.io/trigger': 'Manual', 'app.kubernetes.io/managed-by': 'schedule-operator' });
+    expect(created.metadata.labels).toMatchObject({
+      'schedule-operator.io/schedule': 'nightly',
+      'schedule-operator.io/trigger': 'Manual',
+      'app.kubernetes.io/managed-by': 'schedule-operator',
+    });
     expect(created.metadata.finalizers).toEqual([FINALIZER_LEDGER]);
-    expect(created.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'CronJob', uid: cronJob.metadata.uid, controller: true })]);
+    expect(created.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'CronJob', uid: cronJob.metadata.uid, controller: true }),
+    ]);
     expect(created.spec).toEqual(cronJob.spec.jobTemplate.spec);
-    expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { token: TOKEN, outcome: 'Started', jobName: created.metadata.name } });
+    expect(lastStatus()).toMatchObject({
+      lastHandledRunRequest: TOKEN,
+      lastRunRequest: { token: TOKEN, outcome: 'Started', jobName: created.metadata.name },
+    });
     expect(kube.writes[3]!.body).toMatchObject({ type: 'Normal', reason: 'RunStarted' });
 
     expect(lastStatus()?.active).toEqual([{ name: created.metadata.name }]); // in the same write, not one later
@@ -197,7 +234,11 @@ describe('run now in reconcile', () => {
     const s = { ...base, metadata: { ...base.metadata, annotations: { 'schedule-operator.io/run-requested-at': TOKEN } } };
     kube.failNext.addActive = apiError(403, 'Forbidden', 'cronjobs.batch "nightly" is forbidden: cannot patch resource "cronjobs/status"');
     await reconcile({ schedule: s, cronJob, jobs: [] }, deps);
-    expect(kube.verbs()).toEqual([`create Job/${manualJobName('nightly', 'uid-sched-1', TOKEN)}`, 'updateStatus Schedule/nightly', 'event Event/nightly']);
+    expect(kube.verbs()).toEqual([
+      `create Job/${manualJobName('nightly', 'uid-sched-1', TOKEN)}`,
+      'updateStatus Schedule/nightly',
+      'event Event/nightly',
+    ]);
     expect(lastStatus()).toMatchObject({ lastHandledRunRequest: TOKEN, lastRunRequest: { outcome: 'Started' } });
   });
 

@@ -25,15 +25,36 @@ beforeEach(() => {
   kube.checkResourceVersion = true;
   registry = new Registry();
   now = new Date('2026-03-02T10:00:05Z');
-  deps = { kube, now: () => now, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined }, runMetrics: runMetrics(registry, true) };
+  deps = {
+    kube,
+    now: () => now,
+    log: pino({ level: 'silent' }),
+    appliedGenerations: new Map(),
+    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
+    runMetrics: runMetrics(registry, true),
+  };
 });
 
 function schedule(extra: { spec?: Record<string, unknown>; annotations?: Record<string, string> } = {}): Schedule {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'every', namespace: NS, uid: 'uid-sched-1', generation: 1, resourceVersion: '10', creationTimestamp: CREATED, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-    spec: { schedule: '* * * * *', jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } }, ...extra.spec },
+    metadata: {
+      name: 'every',
+      namespace: NS,
+      uid: 'uid-sched-1',
+      generation: 1,
+      resourceVersion: '10',
+      creationTimestamp: CREATED,
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
+    spec: {
+      schedule: '* * * * *',
+      jobTemplate: {
+        spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
+      },
+      ...extra.spec,
+    },
   };
 }
 
@@ -55,7 +76,12 @@ async function pass(w: World, at?: string): Promise<{ requeueAfterMs?: number }>
 
 function absorb(w: World): void {
   const status = lastStatus();
-  if (status) w.schedule = { ...w.schedule, metadata: { ...w.schedule.metadata, resourceVersion: String(Number(w.schedule.metadata.resourceVersion) + 1) }, status };
+  if (status)
+    w.schedule = {
+      ...w.schedule,
+      metadata: { ...w.schedule.metadata, resourceVersion: String(Number(w.schedule.metadata.resourceVersion) + 1) },
+      status,
+    };
   const cj = kube.cronJobs.get(`${NS}/every`);
   if (cj) w.cronJob = { ...structuredClone(cj), status: {} };
 }
@@ -93,7 +119,18 @@ function job(name: string, o: { slot?: string; created: string; result?: 'Succee
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'every', uid: 'uid-cronjob-every', controller: true }],
     },
     status: o.result
-      ? { startTime: o.created, completionTime: o.done!, conditions: [{ type: o.result === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', reason: o.result === 'Failed' ? 'BackoffLimitExceeded' : undefined, lastTransitionTime: o.done! } as never] }
+      ? {
+          startTime: o.created,
+          completionTime: o.done!,
+          conditions: [
+            {
+              type: o.result === 'Succeeded' ? 'Complete' : 'Failed',
+              status: 'True',
+              reason: o.result === 'Failed' ? 'BackoffLimitExceeded' : undefined,
+              lastTransitionTime: o.done!,
+            } as never,
+          ],
+        }
       : { startTime: o.created, active: 1 },
   };
   kube.jobs.set(`${NS}/${name}`, structuredClone(j));
@@ -102,8 +139,18 @@ function job(name: string, o: { slot?: string; created: string; result?: 'Succee
 
 function failedPod(jobName: string, exitCode: number): Pod {
   return {
-    metadata: { name: `${jobName}-abcde`, namespace: NS, creationTimestamp: '2026-03-02T10:00:01Z', labels: { 'batch.kubernetes.io/controller-uid': `uid-${jobName}` } },
-    status: { phase: 'Failed', containerStatuses: [{ name: 'main', state: { terminated: { exitCode, reason: 'Error', message: 'disk full', finishedAt: '2026-03-02T10:00:02Z' } } }] },
+    metadata: {
+      name: `${jobName}-abcde`,
+      namespace: NS,
+      creationTimestamp: '2026-03-02T10:00:01Z',
+      labels: { 'batch.kubernetes.io/controller-uid': `uid-${jobName}` },
+    },
+    status: {
+      phase: 'Failed',
+      containerStatuses: [
+        { name: 'main', state: { terminated: { exitCode, reason: 'Error', message: 'disk full', finishedAt: '2026-03-02T10:00:02Z' } } },
+      ],
+    },
   };
 }
 
@@ -168,12 +215,22 @@ describe('slot decisions in the pipeline', () => {
     expect(w.schedule.status?.runs?.missed).toBe(359);
     const reasons = events();
     expect(reasons.length).toBe(SLOT_EVENTS_PER_PASS + 1);
-    expect(kube.writes.filter((x) => x.verb === 'event')[0]!.body).toMatchObject({ reason: 'SlotMissed', message: expect.stringMatching(/^339 more slots decided than these Events list/) });
+    expect(kube.writes.filter((x) => x.verb === 'event')[0]!.body).toMatchObject({
+      reason: 'SlotMissed',
+      message: expect.stringMatching(/^339 more slots decided than these Events list/),
+    });
     expect(await metricValue('schedule_operator_slots_total', { outcome: 'Missed' })).toBe(359);
   });
 
   it('cappedSlotEvents keeps the newest and sums up the rest (also those slotEvents already left out)', () => {
-    const d = decideSlots({ watermark: CREATED, segments: [{ from: CREATED, cron: '* * * * *', timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 300 }] }, { jobs: [], creationTime: CREATED }, new Date('2026-03-02T14:00:30Z'));
+    const d = decideSlots(
+      {
+        watermark: CREATED,
+        segments: [{ from: CREATED, cron: '* * * * *', timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 300 }],
+      },
+      { jobs: [], creationTime: CREATED },
+      new Date('2026-03-02T14:00:30Z'),
+    );
     expect(d.counts.Missed).toBe(239);
     const ev = cappedSlotEvents(d, 5);
     expect(ev).toHaveLength(6);
@@ -200,7 +257,15 @@ describe('failure details in the pipeline', () => {
     await pass(w, '2026-03-02T10:01:40Z');
     expect(kube.podLists).toEqual([`${NS} batch.kubernetes.io/controller-uid=uid-every-1`]);
     const s = w.schedule.status!;
-    expect(s.lastRun).toMatchObject({ jobName: 'every-1', result: 'Failed', reason: 'BackoffLimitExceeded', exitCode: 3, containerReason: 'Error', terminationMessage: 'disk full', container: 'every-1-abcde/main' });
+    expect(s.lastRun).toMatchObject({
+      jobName: 'every-1',
+      result: 'Failed',
+      reason: 'BackoffLimitExceeded',
+      exitCode: 3,
+      containerReason: 'Error',
+      terminationMessage: 'disk full',
+      container: 'every-1-abcde/main',
+    });
     expect(s.recentFailures?.[0]).toMatchObject({ jobName: 'every-1', exitCode: 3 });
     expect(s.recentRuns?.find((r) => r.jobName === 'every-1')).toMatchObject({ exitCode: 3 });
 
@@ -209,10 +274,16 @@ describe('failure details in the pipeline', () => {
     expect(kube.verbs()).toEqual([]);
   });
 
-  it('403 on listing pods: the run is counted with the Job\'s reason only, and the pass goes on', async () => {
+  it("403 on listing pods: the run is counted with the Job's reason only, and the pass goes on", async () => {
     const w = await settled();
-    kube.failNext.listPods = apiError(403, 'Forbidden', 'pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "team-a"');
-    w.jobs = [job('every-1', { slot: '2026-03-02T10:01:00Z', created: '2026-03-02T10:01:00Z', result: 'Failed', done: '2026-03-02T10:01:30Z' })];
+    kube.failNext.listPods = apiError(
+      403,
+      'Forbidden',
+      'pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "team-a"',
+    );
+    w.jobs = [
+      job('every-1', { slot: '2026-03-02T10:01:00Z', created: '2026-03-02T10:01:00Z', result: 'Failed', done: '2026-03-02T10:01:30Z' }),
+    ];
     await pass(w, '2026-03-02T10:01:40Z');
     const s = w.schedule.status!;
     expect(s.runs).toMatchObject({ failed: 1 });
@@ -224,7 +295,9 @@ describe('failure details in the pipeline', () => {
     const w = await settled();
     kube.pods.set(NS, [failedPod('every-1', 137)]);
     kube.failNext.listPods = apiError(503, 'ServiceUnavailable', 'try again');
-    w.jobs = [job('every-1', { slot: '2026-03-02T10:01:00Z', created: '2026-03-02T10:01:00Z', result: 'Failed', done: '2026-03-02T10:01:30Z' })];
+    w.jobs = [
+      job('every-1', { slot: '2026-03-02T10:01:00Z', created: '2026-03-02T10:01:00Z', result: 'Failed', done: '2026-03-02T10:01:30Z' }),
+    ];
     now = new Date('2026-03-02T10:01:40Z');
     kube.clear();
     await expect(reconcile({ schedule: w.schedule, cronJob: w.cronJob, jobs: w.jobs }, deps)).rejects.toThrow(/pods/);
@@ -287,7 +360,13 @@ describe('pause after failures in the pipeline', () => {
     let w = await settled(schedule({ spec: { pauseAfterConsecutiveFailures: 2 } }));
     failing(w);
     await pass(w, '2026-03-02T10:02:20Z');
-    w = { ...w, schedule: { ...w.schedule, metadata: { ...w.schedule.metadata, annotations: { 'schedule-operator.io/resume-requested-at': 'fixed-1' } } } };
+    w = {
+      ...w,
+      schedule: {
+        ...w.schedule,
+        metadata: { ...w.schedule.metadata, annotations: { 'schedule-operator.io/resume-requested-at': 'fixed-1' } },
+      },
+    };
     await pass(w, '2026-03-02T10:02:40Z');
     expect(kube.verbs()).toEqual(['updateStatus Schedule/every', 'event Event/every', 'apply CronJob/every']);
     expect(events()).toEqual(['Resumed']);
@@ -320,12 +399,18 @@ describe('Overdue in the pipeline', () => {
     await pass(w, '2026-03-02T10:02:05Z');
     expect(events()).toEqual([]);
 
-    w.jobs = [job('every-3', { slot: '2026-03-02T10:03:00Z', created: '2026-03-02T10:03:00Z', result: 'Succeeded', done: '2026-03-02T10:03:05Z' })];
+    w.jobs = [
+      job('every-3', { slot: '2026-03-02T10:03:00Z', created: '2026-03-02T10:03:00Z', result: 'Succeeded', done: '2026-03-02T10:03:05Z' }),
+    ];
     await pass(w, '2026-03-02T10:03:06Z');
     expect(condition(w.schedule.status, 'Overdue')).toMatchObject({ status: 'False', reason: 'SucceededRecently' });
     expect(events()).toContain('SucceededRecently');
 
-    w.schedule = { ...w.schedule, metadata: { ...w.schedule.metadata, generation: 2 }, spec: { ...(w.schedule.spec as object), expectSuccessWithin: undefined } };
+    w.schedule = {
+      ...w.schedule,
+      metadata: { ...w.schedule.metadata, generation: 2 },
+      spec: { ...(w.schedule.spec as object), expectSuccessWithin: undefined },
+    };
     await pass(w, '2026-03-02T10:03:10Z');
     expect(condition(w.schedule.status, 'Overdue')).toBeUndefined();
     expect(w.schedule.status?.expectSuccessSince).toBeUndefined();
@@ -351,7 +436,13 @@ describe('status size through the pipeline', () => {
     let maxSize = 0;
     let writes = 0;
     let slotOnly = 0; // writes whose only change is slot accounting's (status.slots, missed/skipped, slot entries)
-    const withoutSlots = (x: ScheduleStatus) => ({ ...x, slots: undefined, lastMissedTime: undefined, runs: { ...x.runs, missed: undefined, skipped: undefined }, recentRuns: x.recentRuns?.filter((r) => r.jobName) });
+    const withoutSlots = (x: ScheduleStatus) => ({
+      ...x,
+      slots: undefined,
+      lastMissedTime: undefined,
+      runs: { ...x.runs, missed: undefined, skipped: undefined },
+      recentRuns: x.recentRuns?.filter((r) => r.jobName),
+    });
     // Passes as the operator makes them: on each Job event (created, finished) and when a pass asks for the next one.
     const end = t0 + 1000 * 60_000 + 100_000;
     const events = [...runs.flatMap((r) => [r.start + 500, r.end + 500])].sort((a, b) => a - b);
@@ -369,7 +460,9 @@ describe('status size through the pipeline', () => {
       kube.jobs.clear();
       w.jobs = started
         .filter((r) => keep.has(r.name))
-        .map((r) => job(r.name, { slot: at(r.slot), created: at(r.start), ...(r.end <= t ? { result: 'Succeeded' as const, done: at(r.end) } : {}) }));
+        .map((r) =>
+          job(r.name, { slot: at(r.slot), created: at(r.start), ...(r.end <= t ? { result: 'Succeeded' as const, done: at(r.end) } : {}) }),
+        );
       const before = w.schedule.status!;
       const r = await pass(w, at(t));
       requeueAt = r.requeueAfterMs !== undefined ? t + r.requeueAfterMs : Infinity;
@@ -381,7 +474,9 @@ describe('status size through the pipeline', () => {
     const s = w.schedule.status!;
     const size = (v: unknown) => JSON.stringify(v ?? null).length;
     const skipped = 1000 - runs.length;
-    console.log(`status after 1,000 every-minute slots: ${size(s)} bytes (max ${maxSize}); slots ${size(s.slots)}, recentRuns ${size(s.recentRuns)} (${s.recentRuns?.length} entries), countedJobs ${size(s.countedJobs)}, conditions ${size(s.conditions)}; ${runs.length} runs, ${skipped} skipped; ${passes} passes, ${writes} status writes, ${slotOnly} of them for slot accounting alone`);
+    console.log(
+      `status after 1,000 every-minute slots: ${size(s)} bytes (max ${maxSize}); slots ${size(s.slots)}, recentRuns ${size(s.recentRuns)} (${s.recentRuns?.length} entries), countedJobs ${size(s.countedJobs)}, conditions ${size(s.conditions)}; ${runs.length} runs, ${skipped} skipped; ${passes} passes, ${writes} status writes, ${slotOnly} of them for slot accounting alone`,
+    );
     expect(s.runs).toMatchObject({ total: runs.filter((r) => r.end + 500 <= end).length, missed: 0, skipped });
     expect(slotOnly).toBeLessThanOrEqual(skipped); // at most one write per skipped slot (at its finality); none for a slot that ran
     expect(maxSize).toBeLessThan(12_000);

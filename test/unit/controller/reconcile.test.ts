@@ -29,7 +29,13 @@ let kube: FakeKube;
 let deps: ReconcileDeps;
 beforeEach(() => {
   kube = new FakeKube();
-  deps = { kube, now: () => NOW, log: pino({ level: 'silent' }), appliedGenerations: new Map(), requeue: { resyncMs: 600_000, notifyPollMs: undefined } };
+  deps = {
+    kube,
+    now: () => NOW,
+    log: pino({ level: 'silent' }),
+    appliedGenerations: new Map(),
+    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
+  };
 });
 
 /** settle feeds the fake's answers back as the next observation, as the informers would. */
@@ -59,7 +65,14 @@ describe('reconcile', () => {
       'app.kubernetes.io/managed-by': 'schedule-operator',
     });
     expect(applied.metadata.ownerReferences).toEqual([
-      { apiVersion: 'schedule-operator.io/v1alpha1', kind: 'Schedule', name: 'nightly', uid: 'uid-sched-1', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'schedule-operator.io/v1alpha1',
+        kind: 'Schedule',
+        name: 'nightly',
+        uid: 'uid-sched-1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
   });
 
@@ -158,7 +171,11 @@ describe('reconcile', () => {
   });
 
   it('reports CronJobRejected when the API server refuses the job template', async () => {
-    kube.failNext.apply = apiError(422, 'Invalid', 'CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value');
+    kube.failNext.apply = apiError(
+      422,
+      'Invalid',
+      'CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value',
+    );
     await reconcile({ schedule: schedule({ schedule: '30 2 * * *' }), cronJob: undefined, jobs: [] }, deps);
     expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly', 'event Event/nightly']);
     const ready = (kube.writes[0]!.body as any).conditions[0];
@@ -168,7 +185,9 @@ describe('reconcile', () => {
 
   it('throws on a transient API failure so the queue retries with backoff', async () => {
     kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'etcd is down');
-    await expect(reconcile({ schedule: schedule({ schedule: '30 2 * * *' }), cronJob: undefined, jobs: [] }, deps)).rejects.toThrow('etcd is down');
+    await expect(reconcile({ schedule: schedule({ schedule: '30 2 * * *' }), cronJob: undefined, jobs: [] }, deps)).rejects.toThrow(
+      'etcd is down',
+    );
   });
 
   it('suspends the CronJob and shows Suspended, with no next run', async () => {

@@ -44,11 +44,14 @@ async function requestOptions(opts: LoadOptions) {
 
 describe('loadKubeconfig: shapes it reads', () => {
   it('reads inline certificate data, the server and the context namespace', async () => {
-    const file = write('config', kubeconfig(
-      { 'certificate-authority-data': b64('CA') },
-      { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY') },
-      { namespace: 'team-a' },
-    ));
+    const file = write(
+      'config',
+      kubeconfig(
+        { 'certificate-authority-data': b64('CA') },
+        { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY') },
+        { namespace: 'team-a' },
+      ),
+    );
     const { kc, req } = await requestOptions({ kubeconfig: file });
     expect([kc.server, kc.namespace, kc.source]).toEqual(['https://api.example:6443', 'team-a', file]);
     expect([String(req.ca), String(req.cert), String(req.key), req.rejectUnauthorized]).toEqual(['CA', 'CERT', 'KEY', true]);
@@ -58,7 +61,10 @@ describe('loadKubeconfig: shapes it reads', () => {
     write('sub/ca.crt', 'CA-FILE');
     write('sub/certs/client.crt', 'CERT-FILE');
     write('sub/certs/client.key', 'KEY-FILE');
-    const file = write('sub/config', kubeconfig({ 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'certs/client.crt', 'client-key': './certs/client.key' }));
+    const file = write(
+      'sub/config',
+      kubeconfig({ 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'certs/client.crt', 'client-key': './certs/client.key' }),
+    );
     const { req, kc } = await requestOptions({ kubeconfig: file });
     expect([String(req.ca), String(req.cert), String(req.key)]).toEqual(['CA-FILE', 'CERT-FILE', 'KEY-FILE']);
     expect(kc.namespace).toBe('default');
@@ -91,10 +97,20 @@ describe('loadKubeconfig: shapes it reads', () => {
 
   it('honours insecure-skip-tls-verify, tls-server-name, basic auth and impersonation', async () => {
     const { req, headers } = await requestOptions({
-      kubeconfig: write('config', kubeconfig(
-        { 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' },
-        { username: 'admin', password: 'pw', as: 'jane', 'as-uid': '42', 'as-groups': ['dev', 'ops'], 'as-user-extra': { scopes: ['a', 'b'] } },
-      )),
+      kubeconfig: write(
+        'config',
+        kubeconfig(
+          { 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' },
+          {
+            username: 'admin',
+            password: 'pw',
+            as: 'jane',
+            'as-uid': '42',
+            'as-groups': ['dev', 'ops'],
+            'as-user-extra': { scopes: ['a', 'b'] },
+          },
+        ),
+      ),
     });
     expect([req.rejectUnauthorized, req.servername, req.ca]).toEqual([false, 'kubernetes.default', undefined]);
     expect(headers).toEqual({
@@ -147,11 +163,19 @@ describe('loadKubeconfig in a pod (in-cluster)', () => {
   it('uses the service host and port, the ServiceAccount CA, token and namespace, and re-reads the token', async () => {
     const sa = serviceAccount();
     const clock = new FakeClock();
-    const kc = loadKubeconfig({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: sa, clock });
+    const kc = loadKubeconfig({
+      env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      serviceAccountDir: sa,
+      clock,
+    });
     const req: https.RequestOptions = {};
     await kc.applyTo(req);
     expect([kc.server, kc.namespace, kc.source, String(req.ca), (req.headers as Record<string, string>).Authorization]).toEqual([
-      'https://10.96.0.1:443', 'operators', 'in-cluster', 'SA-CA', 'Bearer sa-token',
+      'https://10.96.0.1:443',
+      'operators',
+      'in-cluster',
+      'SA-CA',
+      'Bearer sa-token',
     ]);
     writeFileSync(join(sa, 'token'), 'rotated');
     await clock.advance(61_000);
@@ -187,10 +211,22 @@ describe('loadKubeconfig: exec credential plugins', () => {
 echo "$KUBERNETES_EXEC_INFO" > ${join(dir, 'info.json')}
 echo "{\\"apiVersion\\":\\"client.authentication.k8s.io/v1\\",\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"tok-$(wc -l < ${count} | tr -d ' ')\\",\\"expirationTimestamp\\":\\"2026-01-01T00:10:00Z\\"}}"`);
     const clock = new FakeClock(); // starts at 2026-01-01T00:00:00Z
-    const file = write('config', kubeconfig(
-      { 'certificate-authority-data': b64('CA') },
-      { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './bin/plugin.sh', args: [], env: [{ name: 'X', value: 'y' }], provideClusterInfo: true, interactiveMode: 'Never' } },
-    ));
+    const file = write(
+      'config',
+      kubeconfig(
+        { 'certificate-authority-data': b64('CA') },
+        {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: './bin/plugin.sh',
+            args: [],
+            env: [{ name: 'X', value: 'y' }],
+            provideClusterInfo: true,
+            interactiveMode: 'Never',
+          },
+        },
+      ),
+    );
     const kc = loadKubeconfig({ kubeconfig: file, env: {}, clock });
     const auth = async () => {
       const req: https.RequestOptions = {};
@@ -213,26 +249,89 @@ echo "{\\"apiVersion\\":\\"client.authentication.k8s.io/v1\\",\\"kind\\":\\"Exec
 
   it('says which plugin failed and why, naming the user', async () => {
     plugin('echo "token expired, run aws sso login" >&2; exit 1');
-    const kc = loadKubeconfig({ kubeconfig: write('config', kubeconfig({}, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: './bin/plugin.sh' } })), env: {} });
+    const kc = loadKubeconfig({
+      kubeconfig: write(
+        'config',
+        kubeconfig({}, { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: './bin/plugin.sh' } }),
+      ),
+      env: {},
+    });
     await expect(kc.applyTo({})).rejects.toThrow(/: user "u": exec plugin .*plugin\.sh failed: token expired, run aws sso login$/);
   });
 });
 
 describe('loadKubeconfig: one line naming what to fix', () => {
   const cases: Array<[string, () => LoadOptions, RegExp]> = [
-    ['a missing file', () => ({ kubeconfig: join(dir, 'nope') }), /^kubeconfig .*nope does not exist: point --kubeconfig or KUBECONFIG at an existing file$/],
-    ['no kubeconfig anywhere', () => ({ env: { HOME: dir } }), /^no kubeconfig found: set KUBECONFIG or --kubeconfig, or run inside a cluster$/],
-    ['no current-context', () => ({ kubeconfig: write('k', { ...kubeconfig({}, undefined), 'current-context': '' }) }), /: current-context is not set: run `kubectl config use-context <name>`/],
-    ['a current-context that is not defined', () => ({ kubeconfig: write('k', { ...kubeconfig({}, undefined), 'current-context': 'prod' }) }), /: current-context "prod" is not among contexts\[\]\.name$/],
-    ['a context without a cluster', () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { cluster: undefined })) }), /: context "ctx" names no cluster \(contexts\[ctx\]\.context\.cluster\)$/],
-    ['a context naming a missing cluster', () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { cluster: 'other' })) }), /: context "ctx" names cluster "other", which is not among clusters\[\]\.name$/],
-    ['a context naming a missing user', () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { user: 'ghost' })) }), /: context "ctx" names user "ghost", which is not among users\[\]\.name$/],
-    ['a cluster without a server', () => ({ kubeconfig: write('k', kubeconfig({ server: '' }, undefined)) }), /: cluster "c" has no server \(clusters\[c\]\.cluster\.server\)$/],
-    ['an unreadable certificate-authority', () => ({ kubeconfig: write('k', kubeconfig({ 'certificate-authority': 'missing.crt' }, undefined)) }), /: cluster "c": cannot read certificate-authority .*missing\.crt: ENOENT/],
-    ['a client certificate without its key', () => ({ kubeconfig: write('k', kubeconfig({}, { 'client-certificate-data': b64('C') })) }), /: user "u" sets only one of client-certificate\(-data\) and client-key\(-data\)/],
-    ['an auth-provider', () => ({ kubeconfig: write('k', kubeconfig({}, { 'auth-provider': { name: 'gcp' } })) }), /: user "u" uses auth-provider "gcp", which schedule-operator does not support: use an exec credential plugin or a token$/],
-    ['an exec plugin that needs a terminal', () => ({ kubeconfig: write('k', kubeconfig({}, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', interactiveMode: 'Always' } })) }), /: user "u": the exec plugin needs a terminal \(interactiveMode: Always\)/],
-    ['a proxy-url', () => ({ kubeconfig: write('k', kubeconfig({ 'proxy-url': 'http://proxy:3128' }, undefined)) }), /: cluster "c" sets proxy-url, which schedule-operator does not support/],
+    [
+      'a missing file',
+      () => ({ kubeconfig: join(dir, 'nope') }),
+      /^kubeconfig .*nope does not exist: point --kubeconfig or KUBECONFIG at an existing file$/,
+    ],
+    [
+      'no kubeconfig anywhere',
+      () => ({ env: { HOME: dir } }),
+      /^no kubeconfig found: set KUBECONFIG or --kubeconfig, or run inside a cluster$/,
+    ],
+    [
+      'no current-context',
+      () => ({ kubeconfig: write('k', { ...kubeconfig({}, undefined), 'current-context': '' }) }),
+      /: current-context is not set: run `kubectl config use-context <name>`/,
+    ],
+    [
+      'a current-context that is not defined',
+      () => ({ kubeconfig: write('k', { ...kubeconfig({}, undefined), 'current-context': 'prod' }) }),
+      /: current-context "prod" is not among contexts\[\]\.name$/,
+    ],
+    [
+      'a context without a cluster',
+      () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { cluster: undefined })) }),
+      /: context "ctx" names no cluster \(contexts\[ctx\]\.context\.cluster\)$/,
+    ],
+    [
+      'a context naming a missing cluster',
+      () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { cluster: 'other' })) }),
+      /: context "ctx" names cluster "other", which is not among clusters\[\]\.name$/,
+    ],
+    [
+      'a context naming a missing user',
+      () => ({ kubeconfig: write('k', kubeconfig({}, undefined, { user: 'ghost' })) }),
+      /: context "ctx" names user "ghost", which is not among users\[\]\.name$/,
+    ],
+    [
+      'a cluster without a server',
+      () => ({ kubeconfig: write('k', kubeconfig({ server: '' }, undefined)) }),
+      /: cluster "c" has no server \(clusters\[c\]\.cluster\.server\)$/,
+    ],
+    [
+      'an unreadable certificate-authority',
+      () => ({ kubeconfig: write('k', kubeconfig({ 'certificate-authority': 'missing.crt' }, undefined)) }),
+      /: cluster "c": cannot read certificate-authority .*missing\.crt: ENOENT/,
+    ],
+    [
+      'a client certificate without its key',
+      () => ({ kubeconfig: write('k', kubeconfig({}, { 'client-certificate-data': b64('C') })) }),
+      /: user "u" sets only one of client-certificate\(-data\) and client-key\(-data\)/,
+    ],
+    [
+      'an auth-provider',
+      () => ({ kubeconfig: write('k', kubeconfig({}, { 'auth-provider': { name: 'gcp' } })) }),
+      /: user "u" uses auth-provider "gcp", which schedule-operator does not support: use an exec credential plugin or a token$/,
+    ],
+    [
+      'an exec plugin that needs a terminal',
+      () => ({
+        kubeconfig: write(
+          'k',
+          kubeconfig({}, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', interactiveMode: 'Always' } }),
+        ),
+      }),
+      /: user "u": the exec plugin needs a terminal \(interactiveMode: Always\)/,
+    ],
+    [
+      'a proxy-url',
+      () => ({ kubeconfig: write('k', kubeconfig({ 'proxy-url': 'http://proxy:3128' }, undefined)) }),
+      /: cluster "c" sets proxy-url, which schedule-operator does not support/,
+    ],
     ['YAML that is not a kubeconfig', () => ({ kubeconfig: write('k', '- a\n- b\n') }), /^kubeconfig .*k is not a kubeconfig/],
   ];
   it.each(cases)('%s', (_name, opts, message) => {

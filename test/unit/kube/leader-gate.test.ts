@@ -10,8 +10,12 @@ describe('gateWrites', () => {
     await kube.recordEvent({ namespace: 'ns', name: 's' }, { type: 'Normal', reason: 'R', message: 'm', action: 'A' });
     expect(inner.writes).toHaveLength(1);
     leading = false;
-    await expect(kube.recordEvent({ namespace: 'ns', name: 's' }, { type: 'Normal', reason: 'R', message: 'm', action: 'A' })).rejects.toBeInstanceOf(NotLeaderError);
-    await expect(kube.updateScheduleStatus({} as never, {})).rejects.toThrow('refused updateScheduleStatus: this process does not hold the leader Lease');
+    await expect(
+      kube.recordEvent({ namespace: 'ns', name: 's' }, { type: 'Normal', reason: 'R', message: 'm', action: 'A' }),
+    ).rejects.toBeInstanceOf(NotLeaderError);
+    await expect(kube.updateScheduleStatus({} as never, {})).rejects.toThrow(
+      'refused updateScheduleStatus: this process does not hold the leader Lease',
+    );
     expect(inner.writes).toHaveLength(1);
   });
 });

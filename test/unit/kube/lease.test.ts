@@ -46,7 +46,7 @@ describe('decide', () => {
     expect(renewed.decision).toEqual({ action: 'wait', holder: 'other', expiresInMs: 15_000 });
   });
 
-  it('uses the holder\'s leaseDurationSeconds (a released Lease says 1 s)', () => {
+  it("uses the holder's leaseDurationSeconds (a released Lease says 1 s)", () => {
     const first = decide(lease('other', undefined, 1), 'me', 0, undefined, 15_000);
     expect(first.decision).toMatchObject({ action: 'wait', expiresInMs: 1000 });
   });
@@ -69,7 +69,8 @@ class LeaseStore {
         }
         const body = structuredClone(options.body) as Lease;
         if (method === 'POST' && this.lease) throw new ApiError(409, 'AlreadyExists', 'exists');
-        if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'changed');
+        if (method === 'PUT' && body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion)
+          throw new ApiError(409, 'Conflict', 'changed');
         this.lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(++this.rv) } };
         this.writes.push({ method, holder: body.spec.holderIdentity, renewTime: body.spec.renewTime });
         return structuredClone(this.lease) as T;

@@ -7,7 +7,16 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../../../src/kube/informer.js';
 import { ApiError, type Rest } from '../../../src/kube/rest.js';
-import { HEARTBEAT_SILENCE_MS, LineSplitter, restListWatch, SilentWatchError, SILENCE_GRACE_MS, Watchdog, type KObject, type WatchEventType } from '../../../src/kube/watch.js';
+import {
+  HEARTBEAT_SILENCE_MS,
+  LineSplitter,
+  restListWatch,
+  SilentWatchError,
+  SILENCE_GRACE_MS,
+  Watchdog,
+  type KObject,
+  type WatchEventType,
+} from '../../../src/kube/watch.js';
 import { FakeClock, flush } from '../../support/fake-clock.js';
 
 const ref = { path: '/apis/batch/v1/namespaces/ns/jobs', apiVersion: 'batch/v1', kind: 'Job' };
@@ -102,7 +111,13 @@ describe('restListWatch: the initial list', () => {
     ]);
     expect(listed.resourceVersion).toBe('10');
     expect(listed.items.map((i) => i.metadata.name)).toEqual(['a', 'b', 'c']);
-    expect(listed.items[0]).toEqual({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: 'ns', resourceVersion: '1' }, spec: { backoffLimit: 0 }, status: { succeeded: 1 } });
+    expect(listed.items[0]).toEqual({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'a', namespace: 'ns', resourceVersion: '1' },
+      spec: { backoffLimit: 0 },
+      status: { succeeded: 1 },
+    });
   });
 
   it('starts over from the first page when a continue token expired (410), then gives up after 3 restarts', async () => {
@@ -117,7 +132,16 @@ describe('restListWatch: the initial list', () => {
     expect(rest.queries.map((q) => q.continue)).toEqual([undefined, 'c1', undefined, 'c2']);
     expect(listed).toMatchObject({ resourceVersion: '20', items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }] });
 
-    const always = scriptedRest([{ items: [], metadata: { resourceVersion: '1', continue: 'x' } }, expired, { items: [], metadata: { resourceVersion: '1', continue: 'x' } }, expired, { items: [], metadata: { resourceVersion: '1', continue: 'x' } }, expired, { items: [], metadata: { resourceVersion: '1', continue: 'x' } }, expired]);
+    const always = scriptedRest([
+      { items: [], metadata: { resourceVersion: '1', continue: 'x' } },
+      expired,
+      { items: [], metadata: { resourceVersion: '1', continue: 'x' } },
+      expired,
+      { items: [], metadata: { resourceVersion: '1', continue: 'x' } },
+      expired,
+      { items: [], metadata: { resourceVersion: '1', continue: 'x' } },
+      expired,
+    ]);
     await expect(restListWatch<KObject>({} as RestConfig, always, ref).list()).rejects.toBe(expired);
     expect(always.queries).toHaveLength(8);
   });
@@ -173,14 +197,34 @@ describe('restListWatch: the watch stream', () => {
     server = new WatchServer();
     const kc = await server.start();
     const events: Array<[WatchEventType, KObject]> = [];
-    const lw = restListWatch<KObject>(kc, {} as Rest, { ...ref, labelSelector: 'l=v' }, { clock: new FakeClock(), timeoutSeconds: () => 300 });
+    const lw = restListWatch<KObject>(
+      kc,
+      {} as Rest,
+      { ...ref, labelSelector: 'l=v' },
+      { clock: new FakeClock(), timeoutSeconds: () => 300 },
+    );
     const handle = lw.watch('42', (type, o) => events.push([type, o]));
     await until('the watch request', () => server!.requests.length === 1);
-    expect(Object.fromEntries(server.requests[0]!.url.searchParams)).toEqual({ watch: '1', allowWatchBookmarks: 'true', resourceVersion: '42', timeoutSeconds: '300', labelSelector: 'l=v' });
+    expect(Object.fromEntries(server.requests[0]!.url.searchParams)).toEqual({
+      watch: '1',
+      allowWatchBookmarks: 'true',
+      resourceVersion: '42',
+      timeoutSeconds: '300',
+      labelSelector: 'l=v',
+    });
     server.send(0, 'ADDED', job('a', '43'), true);
     server.send(0, 'BOOKMARK', { kind: 'Job', apiVersion: 'batch/v1', metadata: { resourceVersion: '50' } });
     await until('two events', () => events.length === 2);
-    expect(events[0]).toEqual(['ADDED', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: 'ns', resourceVersion: '43' }, spec: { backoffLimit: 0 }, status: { succeeded: 1 } }]);
+    expect(events[0]).toEqual([
+      'ADDED',
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'a', namespace: 'ns', resourceVersion: '43' },
+        spec: { backoffLimit: 0 },
+        status: { succeeded: 1 },
+      },
+    ]);
     expect(events[1]![0]).toBe('BOOKMARK');
     server.requests[0]!.res.end();
     await handle.done;
@@ -193,7 +237,10 @@ describe('restListWatch: the watch stream', () => {
     const lw = restListWatch<KObject>(kc, {} as Rest, ref, { clock: timers, timeoutSeconds: () => 300 });
     const handle = lw.watch('42', () => undefined);
     let outcome: unknown = 'pending';
-    handle.done.then(() => (outcome = 'ended'), (err) => (outcome = err));
+    handle.done.then(
+      () => (outcome = 'ended'),
+      (err) => (outcome = err),
+    );
     await until('the watch request', () => server!.requests.length === 1);
     server.send(0, 'ADDED', job('a', '43'));
     await new Promise((r) => setTimeout(r, 20)); // the bytes arrive
@@ -211,7 +258,10 @@ describe('restListWatch: the watch stream', () => {
     const timers = new FakeClock();
     const handle = restListWatch<KObject>(kc, {} as Rest, ref, { clock: timers, timeoutSeconds: () => 600 }).watch('42', () => undefined);
     let outcome: unknown = 'pending';
-    handle.done.then(() => (outcome = 'ended'), (err) => (outcome = err));
+    handle.done.then(
+      () => (outcome = 'ended'),
+      (err) => (outcome = err),
+    );
     await until('the watch request', () => server!.requests.length === 1);
     server.send(0, 'BOOKMARK', { metadata: { resourceVersion: '44' } });
     await new Promise((r) => setTimeout(r, 20));
@@ -239,7 +289,13 @@ describe('Informer over restListWatch: a silent watch', () => {
     const kc = await server.start();
     const timers = new FakeClock();
     const rest = scriptedRest([{ items: [job('a', '5')], metadata: { resourceVersion: '10' } }]);
-    const informer = new Informer<KObject>({ name: 'jobs', source: restListWatch<KObject>(kc, rest, ref, { clock: timers, timeoutSeconds: () => 300 }), log: pino({ level: 'silent' }), clock: timers, baseDelayMs: 500 });
+    const informer = new Informer<KObject>({
+      name: 'jobs',
+      source: restListWatch<KObject>(kc, rest, ref, { clock: timers, timeoutSeconds: () => 300 }),
+      log: pino({ level: 'silent' }),
+      clock: timers,
+      baseDelayMs: 500,
+    });
     informer.start();
     await until('the first watch', () => server!.requests.length === 1);
     expect(server.requests[0]!.url.searchParams.get('resourceVersion')).toBe('10');

@@ -58,7 +58,10 @@ async function receiver(answers: number[]): Promise<{ url: string; got: Received
 function notifier(opts: Partial<ConstructorParameters<typeof Notifier>[0]> = {}) {
   const secrets = new Map([['team-a/hook/key', 's3cret']]);
   const n = new Notifier({
-    kube: { getSecretValue: async (ns, name, key) => (secrets.has(`${ns}/${name}/${key}`) ? Buffer.from(secrets.get(`${ns}/${name}/${key}`)!) : undefined) },
+    kube: {
+      getSecretValue: async (ns, name, key) =>
+        secrets.has(`${ns}/${name}/${key}`) ? Buffer.from(secrets.get(`${ns}/${name}/${key}`)!) : undefined,
+    },
     log: pino({ level: 'silent' }),
     allowPrivateTargets: true,
     baseDelayMs: 20,
@@ -84,7 +87,10 @@ describe('callback delivery', () => {
   it('POSTs one CloudEvent per run, signed with HMAC-SHA256 of the body keyed by the Secret value', async () => {
     const r = await receiver([204]);
     const n = notifier();
-    n.sync('team-a/nightly', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [run(1), run(2, 'Failed')]);
+    n.sync('team-a/nightly', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [
+      run(1),
+      run(2, 'Failed'),
+    ]);
     await until(() => n.report('team-a/nightly').delivered.length === 2);
     expect(r.got).toHaveLength(2);
     const first = r.got[0]!;
@@ -96,7 +102,15 @@ describe('callback delivery', () => {
       type: 'io.schedule-operator.run.finished',
       source: '/apis/schedule-operator.io/v1alpha1/namespaces/team-a/schedules/nightly',
       id: 'uid-1',
-      data: { schedule: 'nightly', namespace: 'team-a', job: 'nightly-1', trigger: 'Scheduled', scheduledTime: '2026-03-02T10:00:00Z', durationSeconds: 3, result: 'Succeeded' },
+      data: {
+        schedule: 'nightly',
+        namespace: 'team-a',
+        job: 'nightly-1',
+        trigger: 'Scheduled',
+        scheduledTime: '2026-03-02T10:00:00Z',
+        durationSeconds: 3,
+        result: 'Succeeded',
+      },
     });
     expect(JSON.parse(r.got[1]!.body).data.result).toBe('Failed');
     expect(n.report('team-a/nightly')).toMatchObject({ lastError: undefined, busy: false });
@@ -138,7 +152,9 @@ describe('callback delivery', () => {
     const n = notifier({ baseDelayMs: 10_000 });
     n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: r.url, secretRef: { name: 'nope', key: 'key' } } }, [run(1)]);
     const err = await until(() => n.report('k').lastError);
-    expect(err).toBe('spec.notify.secretRef: Secret team-a/nope does not exist or has no key "key"; create it (kubectl create secret generic nope -n team-a --from-literal=key=<signing key>) or fix the reference');
+    expect(err).toBe(
+      'spec.notify.secretRef: Secret team-a/nope does not exist or has no key "key"; create it (kubectl create secret generic nope -n team-a --from-literal=key=<signing key>) or fix the reference',
+    );
     expect(r.got).toHaveLength(0);
   });
 
@@ -173,10 +189,12 @@ describe('callback delivery', () => {
 });
 
 describe('callback targets at delivery', () => {
-  const lookupOf = (addresses: string[], asked: string[] = []) => async (host: string) => {
-    asked.push(host);
-    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  };
+  const lookupOf =
+    (addresses: string[], asked: string[] = []) =>
+    async (host: string) => {
+      asked.push(host);
+      return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    };
 
   it('refuses a name that resolves to loopback only at delivery: the listener on 127.0.0.1 gets nothing', async () => {
     const r = await receiver([200]);
@@ -184,20 +202,28 @@ describe('callback targets at delivery', () => {
     const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000, lookup: lookupOf(['127.0.0.1']) });
     n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `http://hooks.example.test.:${port}/hook` } }, [run(1)]);
     const err = await until(() => n.report('k').lastError);
-    expect(err).toMatch(/^spec\.notify\.url: host hooks\.example\.test\. resolves to 127\.0\.0\.1, which is loopback; .*--allow-private-callback-targets$/);
+    expect(err).toMatch(
+      /^spec\.notify\.url: host hooks\.example\.test\. resolves to 127\.0\.0\.1, which is loopback; .*--allow-private-callback-targets$/,
+    );
     expect(r.got).toHaveLength(0);
   });
 
-  it.each(['http://127.0.0.1:PORT/', 'http://[::ffff:127.0.0.1]:PORT/', 'http://[::ffff:7f00:1]:PORT/', 'http://2130706433:PORT/', 'http://0x7f.1:PORT/', 'http://localhost.:PORT/'])(
-    'refuses %s at delivery too (a Schedule admitted before the rule, or by an operator with another setting)',
-    async (spelling) => {
-      const r = await receiver([200]);
-      const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000 });
-      n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: spelling.replace('PORT', new URL(r.url).port) } }, [run(1)]);
-      expect(await until(() => n.report('k').lastError)).toMatch(/^spec\.notify\.url: host .* (is loopback|is a loopback name|embeds 127\.0\.0\.1)/);
-      expect(r.got).toHaveLength(0);
-    },
-  );
+  it.each([
+    'http://127.0.0.1:PORT/',
+    'http://[::ffff:127.0.0.1]:PORT/',
+    'http://[::ffff:7f00:1]:PORT/',
+    'http://2130706433:PORT/',
+    'http://0x7f.1:PORT/',
+    'http://localhost.:PORT/',
+  ])('refuses %s at delivery too (a Schedule admitted before the rule, or by an operator with another setting)', async (spelling) => {
+    const r = await receiver([200]);
+    const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000 });
+    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: spelling.replace('PORT', new URL(r.url).port) } }, [run(1)]);
+    expect(await until(() => n.report('k').lastError)).toMatch(
+      /^spec\.notify\.url: host .* (is loopback|is a loopback name|embeds 127\.0\.0\.1)/,
+    );
+    expect(r.got).toHaveLength(0);
+  });
 
   it('connects to the address it checked, with the Host header of the URL, asking DNS once per attempt', async () => {
     const r = await receiver([200]);
@@ -213,7 +239,12 @@ describe('callback targets at delivery', () => {
 
   it('keeps the URL host name as the TLS server name (SNI) while connecting to the checked address', async () => {
     const names: string[] = [];
-    const server = createTlsServer({ SNICallback: (name, cb) => { names.push(name); cb(new Error('no certificate here')); } });
+    const server = createTlsServer({
+      SNICallback: (name, cb) => {
+        names.push(name);
+        cb(new Error('no certificate here'));
+      },
+    });
     servers.push(server as unknown as Server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
@@ -225,48 +256,78 @@ describe('callback targets at delivery', () => {
 
   it('does not follow a redirect: a 3xx is a failed delivery that says so', async () => {
     const target = await receiver([200]);
-    const server = createServer((req, res) => { req.resume(); res.writeHead(307, { location: target.url }).end(); });
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: target.url }).end();
+    });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const n = notifier({ baseDelayMs: 10_000 });
-    n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/old` } }, [run(1)]);
+    n.sync(
+      'k',
+      { namespace: 'team-a', name: 'nightly', notify: { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/old` } },
+      [run(1)],
+    );
     const err = await until(() => n.report('k').lastError);
-    expect(err).toBe(`the receiver answered HTTP 307 (a redirect to ${target.url}); redirects are not followed: set spec.notify.url to the address that accepts the POST`);
+    expect(err).toBe(
+      `the receiver answered HTTP 307 (a redirect to ${target.url}); redirects are not followed: set spec.notify.url to the address that accepts the POST`,
+    );
     expect(target.got).toHaveLength(0);
   });
 
   it('bounds DNS resolution by the attempt timeout', async () => {
     const n = notifier({ allowPrivateTargets: false, baseDelayMs: 10_000, lookup: () => new Promise(() => {}) });
     n.sync('k', { namespace: 'team-a', name: 'nightly', notify: { url: 'https://slow-dns.example.test/' } }, [run(1)]);
-    expect(await until(() => n.report('k').lastError)).toBe('spec.notify.url: resolving the host took longer than 300 ms; deliveries are retried');
+    expect(await until(() => n.report('k').lastError)).toBe(
+      'spec.notify.url: resolving the host took longer than 300 ms; deliveries are retried',
+    );
   });
 });
 
 describe('spec.notify.secretRef the operator cannot use', () => {
   class SecretsKube extends FakeKube {
     override async getSecretValue(namespace: string, name: string, key: string): Promise<Buffer | undefined> {
-      if (name === 'forbidden') throw apiError(403, 'Forbidden', `secrets "forbidden" is forbidden: User "system:serviceaccount:schedule-operator:schedule-operator" cannot get resource "secrets" in API group "" in the namespace "${namespace}"`);
+      if (name === 'forbidden')
+        throw apiError(
+          403,
+          'Forbidden',
+          `secrets "forbidden" is forbidden: User "system:serviceaccount:schedule-operator:schedule-operator" cannot get resource "secrets" in API group "" in the namespace "${namespace}"`,
+        );
       if (name === 'flaky') throw apiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
       return super.getSecretValue(namespace, name, key);
     }
   }
 
   it.each([
-    ['forbidden', /^spec\.notify\.secretRef: the operator may not read Secret team-a\/forbidden \(403 Forbidden\); grant its ServiceAccount get on secrets in namespace team-a .*or remove spec\.notify\.secretRef/],
-    ['missing', /^spec\.notify\.secretRef: Secret team-a\/missing does not exist or has no key "key"; create it \(kubectl create secret generic missing -n team-a --from-literal=key=<signing key>\) or fix the reference$/],
-    ['flaky', /^spec\.notify\.secretRef: cannot read Secret team-a\/flaky \(the server is currently unable to handle the request\); deliveries are retried$/],
-  ])('a Secret that is %s fails the delivery with a message naming the field and the fix; other Schedules are delivered', async (secret, message) => {
-    const kube = new SecretsKube();
-    kube.secrets.set('team-a/hook/key', 's3cret');
-    const r = await receiver([200]);
-    const n = notifier({ kube, baseDelayMs: 10_000 });
-    n.sync('team-a/bad', { namespace: 'team-a', name: 'bad', notify: { url: r.url, secretRef: { name: secret, key: 'key' } } }, [run(1)]);
-    n.sync('team-a/good', { namespace: 'team-a', name: 'good', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [run(2)]);
-    expect(await until(() => n.report('team-a/bad').lastError)).toMatch(message);
-    await until(() => n.report('team-a/good').delivered.length === 1);
-    expect(r.got.map((g) => JSON.parse(g.body).id)).toEqual(['uid-2']); // nothing unsigned went out for "bad"
-    expect(n.report('team-a/bad')).toMatchObject({ busy: true, delivered: [] }); // still owed, retried later
-  });
+    [
+      'forbidden',
+      /^spec\.notify\.secretRef: the operator may not read Secret team-a\/forbidden \(403 Forbidden\); grant its ServiceAccount get on secrets in namespace team-a .*or remove spec\.notify\.secretRef/,
+    ],
+    [
+      'missing',
+      /^spec\.notify\.secretRef: Secret team-a\/missing does not exist or has no key "key"; create it \(kubectl create secret generic missing -n team-a --from-literal=key=<signing key>\) or fix the reference$/,
+    ],
+    [
+      'flaky',
+      /^spec\.notify\.secretRef: cannot read Secret team-a\/flaky \(the server is currently unable to handle the request\); deliveries are retried$/,
+    ],
+  ])(
+    'a Secret that is %s fails the delivery with a message naming the field and the fix; other Schedules are delivered',
+    async (secret, message) => {
+      const kube = new SecretsKube();
+      kube.secrets.set('team-a/hook/key', 's3cret');
+      const r = await receiver([200]);
+      const n = notifier({ kube, baseDelayMs: 10_000 });
+      n.sync('team-a/bad', { namespace: 'team-a', name: 'bad', notify: { url: r.url, secretRef: { name: secret, key: 'key' } } }, [run(1)]);
+      n.sync('team-a/good', { namespace: 'team-a', name: 'good', notify: { url: r.url, secretRef: { name: 'hook', key: 'key' } } }, [
+        run(2),
+      ]);
+      expect(await until(() => n.report('team-a/bad').lastError)).toMatch(message);
+      await until(() => n.report('team-a/good').delivered.length === 1);
+      expect(r.got.map((g) => JSON.parse(g.body).id)).toEqual(['uid-2']); // nothing unsigned went out for "bad"
+      expect(n.report('team-a/bad')).toMatchObject({ busy: true, delivered: [] }); // still owed, retried later
+    },
+  );
 });
 
 describe('status.notify', () => {
@@ -276,7 +337,11 @@ describe('status.notify', () => {
     const spec = { url: 'https://x.test/', on: ['Failed' as const] };
     const s1 = nextNotifyStatus(undefined, spec, [run(1), run(2, 'Failed'), run(3, 'Failed')], idle);
     expect(s1?.pending?.map((r) => r.jobName)).toEqual(['nightly-2', 'nightly-3']);
-    const s2 = nextNotifyStatus(s1, spec, [], { delivered: [{ uid: 'uid-2', time: '2026-03-02T10:01:00Z' }], lastError: undefined, busy: true });
+    const s2 = nextNotifyStatus(s1, spec, [], {
+      delivered: [{ uid: 'uid-2', time: '2026-03-02T10:01:00Z' }],
+      lastError: undefined,
+      busy: true,
+    });
     expect(s2).toEqual({ pending: [run(3, 'Failed')], lastDeliveredJobUID: 'uid-2', lastDeliveredTime: '2026-03-02T10:01:00Z' });
   });
 

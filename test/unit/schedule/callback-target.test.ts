@@ -105,7 +105,7 @@ describe('callback targets at admission (no DNS)', () => {
     const problem = r.ok ? '' : r.problem;
     expect(problem).toMatch(why);
     expect(problem).toContain(FLAG);
-    expect(problem).toContain("Service name or another routable address");
+    expect(problem).toContain('Service name or another routable address');
   });
 
   it.each(refused)('allows %s when the operator runs with the flag', (url) => {
@@ -192,13 +192,18 @@ describe('callback targets at delivery (DNS injected)', () => {
     const lookup = resolver({ [host]: addresses });
     const err = await resolveTarget(url, false, lookup).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(new RegExp(`^spec\\.notify\\.url: host ${host.replace(/\./g, '\\.')} resolves to .*, which (is|embeds) .*${FLAG}`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^spec\\.notify\\.url: host ${host.replace(/\./g, '\\.')} resolves to .*, which (is|embeds) .*${FLAG}`),
+    );
     await expect(resolveTarget(url, true, lookup)).resolves.toMatchObject({ address: addresses[0] });
   });
 
   it('connects to the first address, after checking all of them', async () => {
     const lookup = resolver({ 'hooks.example.test': ['93.184.216.34', '2606:2800::1'] });
-    await expect(resolveTarget('https://hooks.example.test/x', false, lookup)).resolves.toMatchObject({ address: '93.184.216.34', family: 4 });
+    await expect(resolveTarget('https://hooks.example.test/x', false, lookup)).resolves.toMatchObject({
+      address: '93.184.216.34',
+      family: 4,
+    });
     expect(lookup.asked).toEqual(['hooks.example.test']);
   });
 
@@ -211,7 +216,9 @@ describe('callback targets at delivery (DNS injected)', () => {
   });
 
   it('says when the host does not resolve', async () => {
-    await expect(resolveTarget('https://nowhere.example.test/', false, resolver({}))).rejects.toThrow('spec.notify.url: host nowhere.example.test does not resolve (ENOTFOUND)');
+    await expect(resolveTarget('https://nowhere.example.test/', false, resolver({}))).rejects.toThrow(
+      'spec.notify.url: host nowhere.example.test does not resolve (ENOTFOUND)',
+    );
   });
 });
 
@@ -222,7 +229,14 @@ describe('validateSpec and the webhook apply the same rule', () => {
   it('refuses a private target with a fix-it message naming spec.notify.url, unless allowed', () => {
     const r = validateSpec(spec('http://[::ffff:127.0.0.1]:8080/hook'));
     expect(r.ok).toBe(false);
-    expect(r.ok ? [] : r.errors).toEqual([{ field: 'spec.notify.url', message: expect.stringMatching(/^host ::ffff:7f00:1 embeds 127\.0\.0\.1 \(IPv4-mapped\), which is loopback; .*--allow-private-callback-targets$/) }]);
+    expect(r.ok ? [] : r.errors).toEqual([
+      {
+        field: 'spec.notify.url',
+        message: expect.stringMatching(
+          /^host ::ffff:7f00:1 embeds 127\.0\.0\.1 \(IPv4-mapped\), which is loopback; .*--allow-private-callback-targets$/,
+        ),
+      },
+    ]);
     expect(validateSpec(spec('http://[::ffff:127.0.0.1]:8080/hook'), { allowPrivateCallbackTargets: true }).ok).toBe(true);
     expect(validateSpec(spec('https://hooks.example.com/runs')).ok).toBe(true);
   });
@@ -237,13 +251,25 @@ describe('validateSpec and the webhook apply the same rule', () => {
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
       request: {
-        uid: 'r', kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' }, operation: 'CREATE', namespace: 'team-a', name: 'n',
-        userInfo: { username: 'alice' }, object: { metadata: { name: 'n', namespace: 'team-a' }, spec: spec(url) },
+        uid: 'r',
+        kind: { group: 'schedule-operator.io', version: 'v1alpha1', kind: 'Schedule' },
+        operation: 'CREATE',
+        namespace: 'team-a',
+        name: 'n',
+        userInfo: { username: 'alice' },
+        object: { metadata: { name: 'n', namespace: 'team-a' }, spec: spec(url) },
       },
     });
-    const deps = { checkJobPermission: false, dryRunCronJob: async () => ({ ok: true as const }), canCreateJobs: async () => ({ allowed: true }) };
+    const deps = {
+      checkJobPermission: false,
+      dryRunCronJob: async () => ({ ok: true as const }),
+      canCreateJobs: async () => ({ allowed: true }),
+    };
     const refusedReview = await admit(review('http://2130706433:8080/'), deps);
-    expect(refusedReview.response).toMatchObject({ allowed: false, status: { code: 422, message: expect.stringContaining('spec.notify.url: host 127.0.0.1 is loopback') } });
+    expect(refusedReview.response).toMatchObject({
+      allowed: false,
+      status: { code: 422, message: expect.stringContaining('spec.notify.url: host 127.0.0.1 is loopback') },
+    });
     expect((await admit(review('http://2130706433:8080/'), { ...deps, allowPrivateCallbackTargets: true })).response?.allowed).toBe(true);
   });
 });

@@ -18,20 +18,98 @@ const spec = (expr: string): CronSpec => {
 /** Expressions whose validity must agree with kube-apiserver, quirks included. */
 const VALIDITY_TABLE = [
   // accepted
-  '* * * * *', '0 0 * * *', '*/15 * * * *', '0 */2 * * *', '45 18 * * 1-5', '0 0 1 1 *', '0 0 L * *',
-  '0 9 * * MON-FRI', '0 9 * * mon,wed,Fri', '0 0 1 JAN,jul *', '0 0 ? * ?', '? ? ? ? ?', '5/15 * * * *',
-  '0-59/10 * * * *', '0 0 1-31 * 0-6', '0 0 */1 * *', '0 0 31 2 *', '0 0 30 2 *', '0 0 , * *', '1,,2 * * * *',
-  '*-5 * * * *', '?-3 * * * *', '+5 * * * *', '05 07 * * *', '0 0 * * */7', '0 0 1/100 * *', '  0  0 * * *  ',
-  '0\t0 * * *', '@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly', '@every 1h',
-  '@every 90s', '@every 1h30m', '@every 0', '@every -5m', '@every 1.5h',
+  '* * * * *',
+  '0 0 * * *',
+  '*/15 * * * *',
+  '0 */2 * * *',
+  '45 18 * * 1-5',
+  '0 0 1 1 *',
+  '0 0 L * *',
+  '0 9 * * MON-FRI',
+  '0 9 * * mon,wed,Fri',
+  '0 0 1 JAN,jul *',
+  '0 0 ? * ?',
+  '? ? ? ? ?',
+  '5/15 * * * *',
+  '0-59/10 * * * *',
+  '0 0 1-31 * 0-6',
+  '0 0 */1 * *',
+  '0 0 31 2 *',
+  '0 0 30 2 *',
+  '0 0 , * *',
+  '1,,2 * * * *',
+  '*-5 * * * *',
+  '?-3 * * * *',
+  '+5 * * * *',
+  '05 07 * * *',
+  '0 0 * * */7',
+  '0 0 1/100 * *',
+  '  0  0 * * *  ',
+  '0\t0 * * *',
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly',
+  '@every 1h',
+  '@every 90s',
+  '@every 1h30m',
+  '@every 0',
+  '@every -5m',
+  '@every 1.5h',
   // refused
-  '', ' ', '* * * *', '* * * * * *', '0 0 0 * * * 2024', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * 32 * *',
-  '* * * 0 *', '* * * 13 *', '* * * * 7', '* * * * 0-7', '* * L * *', '* * 15W * *', '* * * * 5L', '* * * * 5#2',
-  'H * * * *', 'H/15 * * * *', '*/0 * * * *', '5-1 * * * *', '1-2-3 * * * *', '*/2/3 * * * *', '-5 * * * *',
-  '5- * * * *', '*/ * * * *', '*/-1 * * * *', 'a * * * *', '0 0 * JANUARY *', '0 0 * * MONDAY', '0 0 * MON *',
-  '0 0 * * JAN', 'TZ=UTC 0 0 * * *', 'CRON_TZ=Europe/Berlin 0 0 * * *', 'TZ=UTC', '@Daily', '@DAILY', ' @daily',
-  '@daily ', '@weekdays', '@minutely', '@reboot', '@every', '@every 5', '@every 5 m', '@every1h', '0 0 * * * ?',
-  '99999999999999999999 * * * *', '0 0 * * 1;2', '0 0 * * 1 2',
+  '',
+  ' ',
+  '* * * *',
+  '* * * * * *',
+  '0 0 0 * * * 2024',
+  '60 * * * *',
+  '* 24 * * *',
+  '* * 0 * *',
+  '* * 32 * *',
+  '* * * 0 *',
+  '* * * 13 *',
+  '* * * * 7',
+  '* * * * 0-7',
+  '* * L * *',
+  '* * 15W * *',
+  '* * * * 5L',
+  '* * * * 5#2',
+  'H * * * *',
+  'H/15 * * * *',
+  '*/0 * * * *',
+  '5-1 * * * *',
+  '1-2-3 * * * *',
+  '*/2/3 * * * *',
+  '-5 * * * *',
+  '5- * * * *',
+  '*/ * * * *',
+  '*/-1 * * * *',
+  'a * * * *',
+  '0 0 * JANUARY *',
+  '0 0 * * MONDAY',
+  '0 0 * MON *',
+  '0 0 * * JAN',
+  'TZ=UTC 0 0 * * *',
+  'CRON_TZ=Europe/Berlin 0 0 * * *',
+  'TZ=UTC',
+  '@Daily',
+  '@DAILY',
+  ' @daily',
+  '@daily ',
+  '@weekdays',
+  '@minutely',
+  '@reboot',
+  '@every',
+  '@every 5',
+  '@every 5 m',
+  '@every1h',
+  '0 0 * * * ?',
+  '99999999999999999999 * * * *',
+  '0 0 * * 1;2',
+  '0 0 * * 1 2',
 ];
 
 describe('parseCron agrees with kube-apiserver (the Go oracle)', () => {
@@ -40,15 +118,52 @@ describe('parseCron agrees with kube-apiserver (the Go oracle)', () => {
     const disagreements = VALIDITY_TABLE.flatMap((expr, i) => {
       const kube = answers[i]!.ok === true;
       const ours = parseCron(expr).ok;
-      return kube === ours ? [] : [`${JSON.stringify(expr)}: kube-apiserver ${kube ? 'accepts' : `refuses (${answers[i]!.error})`}, we ${ours ? 'accept' : `refuse (${problems(expr)})`}`];
+      return kube === ours
+        ? []
+        : [
+            `${JSON.stringify(expr)}: kube-apiserver ${kube ? 'accepts' : `refuses (${answers[i]!.error})`}, we ${ours ? 'accept' : `refuse (${problems(expr)})`}`,
+          ];
     });
     expect(disagreements).toEqual([]);
   });
 
   it('on 1,000 seeded random token soups', () => {
     let seed = 42;
-    const rnd = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
-    const PIECES = ['*', '?', '*/2', '*/1', '0', '1', '5', '7', '12', '23', '31', '59', '60', '1-5', '5-1', '3/4', '0-7', 'MON', 'jan', 'sun-sat', 'L', '15W', '5#2', 'H', '+3', '-3', '00', '*-2', '', '1/0', '1-2-3', '*/2/2'];
+    const rnd = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const PIECES = [
+      '*',
+      '?',
+      '*/2',
+      '*/1',
+      '0',
+      '1',
+      '5',
+      '7',
+      '12',
+      '23',
+      '31',
+      '59',
+      '60',
+      '1-5',
+      '5-1',
+      '3/4',
+      '0-7',
+      'MON',
+      'jan',
+      'sun-sat',
+      'L',
+      '15W',
+      '5#2',
+      'H',
+      '+3',
+      '-3',
+      '00',
+      '*-2',
+      '',
+      '1/0',
+      '1-2-3',
+      '*/2/2',
+    ];
     const pick = (): string => PIECES[Math.floor(rnd() * PIECES.length)]!;
     const field = (): string => (rnd() < 0.5 ? '*' : rnd() < 0.8 ? pick() : `${pick()},${pick()}`) || '*';
     const exprs = Array.from({ length: 1000 }, () => Array.from({ length: rnd() < 0.9 ? 5 : 4 + Math.floor(rnd() * 3) }, field).join(' '));
@@ -97,7 +212,14 @@ describe('parseCron explains what Kubernetes refuses', () => {
 
 describe('the star bit: which day fields are unrestricted', () => {
   it.each([
-    ['*', true], ['?', true], ['*/1', true], ['*-3', true], ['*/2', false], ['1-31', false], ['1/1', false], ['*,5', true],
+    ['*', true],
+    ['?', true],
+    ['*/1', true],
+    ['*-3', true],
+    ['*/2', false],
+    ['1-31', false],
+    ['1/1', false],
+    ['*,5', true],
   ])('day-of-month %s is unrestricted: %s', (dom, star) => {
     expect(spec(`0 0 ${dom} * 1`).dayOfMonth.star).toBe(star);
   });
@@ -105,8 +227,15 @@ describe('the star bit: which day fields are unrestricted', () => {
 
 describe('canEverFire', () => {
   it.each([
-    ['0 0 31 2 *', false], ['0 0 30 2 *', false], ['0 0 31 4,6,9,11 *', false], ['0 0 , * *', false],
-    ['0 0 29 2 *', true], ['0 0 31 2 1', true], ['0 0 30 2 */1', false], ['0 0 31 1-2 *', true], ['0 0 */1 2 5', true],
+    ['0 0 31 2 *', false],
+    ['0 0 30 2 *', false],
+    ['0 0 31 4,6,9,11 *', false],
+    ['0 0 , * *', false],
+    ['0 0 29 2 *', true],
+    ['0 0 31 2 1', true],
+    ['0 0 30 2 */1', false],
+    ['0 0 31 1-2 *', true],
+    ['0 0 */1 2 5', true],
   ])('%s -> %s', (expr, fires) => {
     expect(canEverFire(spec(expr))).toBe(fires);
   });
@@ -114,9 +243,19 @@ describe('canEverFire', () => {
 
 describe('minGapMinutes: the shortest wall-clock time between runs', () => {
   it.each([
-    ['* * * * *', 1], ['*/15 * * * *', 15], ['0,50 * * * *', 10], ['50 * * * *', 60], ['55 1,2 * * *', 60],
-    ['0 */2 * * *', 120], ['0 0 * * *', 1440], ['59 23 * * *', 1440], ['0 0,23 * * *', 60], ['0 0 * * 1-5', 1440],
-    ['0 0 * * 1', 10_080], ['30 23 28 2 *', 1440 * 365], ['30 23 28,1 2,3 *', 1440], // Feb 28 -> Mar 1 in common years
+    ['* * * * *', 1],
+    ['*/15 * * * *', 15],
+    ['0,50 * * * *', 10],
+    ['50 * * * *', 60],
+    ['55 1,2 * * *', 60],
+    ['0 */2 * * *', 120],
+    ['0 0 * * *', 1440],
+    ['59 23 * * *', 1440],
+    ['0 0,23 * * *', 60],
+    ['0 0 * * 1-5', 1440],
+    ['0 0 * * 1', 10_080],
+    ['30 23 28 2 *', 1440 * 365],
+    ['30 23 28,1 2,3 *', 1440], // Feb 28 -> Mar 1 in common years
   ])('%s -> %d', (expr, gap) => {
     expect(minGapMinutes(spec(expr))).toBe(gap);
   });

@@ -2,27 +2,51 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TERMINATION_MESSAGE_BYTES, type Run } from '../../../src/api/schedule.js';
 import type { Job } from '../../../src/types/kube.js';
-import { failureDetails, jobFailure, mergeFailures, podFailure, podSelector, truncateUtf8, type PodLike } from '../../../src/schedule/failures.js';
+import {
+  failureDetails,
+  jobFailure,
+  mergeFailures,
+  podFailure,
+  podSelector,
+  truncateUtf8,
+  type PodLike,
+} from '../../../src/schedule/failures.js';
 
 const failedJob = (reason: string, message = `Job has reached the specified ${reason}`): Job => ({
   apiVersion: 'batch/v1',
   kind: 'Job',
   metadata: { name: 'nightly-1', uid: 'u1' },
-  status: { conditions: [{ type: 'FailureTarget', status: 'True', reason, message }, { type: 'Failed', status: 'True', reason, message }] },
+  status: {
+    conditions: [
+      { type: 'FailureTarget', status: 'True', reason, message },
+      { type: 'Failed', status: 'True', reason, message },
+    ],
+  },
 });
 
-function pod(name: string, created: string, containers: Array<{ name: string; exitCode: number; reason?: string; message?: string; finishedAt?: string; last?: boolean }>, init = false): PodLike {
+function pod(
+  name: string,
+  created: string,
+  containers: Array<{ name: string; exitCode: number; reason?: string; message?: string; finishedAt?: string; last?: boolean }>,
+  init = false,
+): PodLike {
   const statuses = containers.map((c) => {
     const terminated = { exitCode: c.exitCode, reason: c.reason, message: c.message, finishedAt: c.finishedAt };
     return c.last ? { name: c.name, state: {}, lastState: { terminated } } : { name: c.name, state: { terminated } };
   });
-  return { metadata: { name, creationTimestamp: created }, status: { phase: 'Failed', ...(init ? { initContainerStatuses: statuses } : { containerStatuses: statuses }) } };
+  return {
+    metadata: { name, creationTimestamp: created },
+    status: { phase: 'Failed', ...(init ? { initContainerStatuses: statuses } : { containerStatuses: statuses }) },
+  };
 }
 
 describe('failure reasons', () => {
-  it.each(['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'MaxFailedIndexesExceeded'])('takes the Job reason %s and message from its Failed condition', (reason) => {
-    expect(jobFailure(failedJob(reason))).toEqual({ reason, message: `Job has reached the specified ${reason}` });
-  });
+  it.each(['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'MaxFailedIndexesExceeded'])(
+    'takes the Job reason %s and message from its Failed condition',
+    (reason) => {
+      expect(jobFailure(failedJob(reason))).toEqual({ reason, message: `Job has reached the specified ${reason}` });
+    },
+  );
 
   it('picks the failed container of the newest pod: exit code, reason, termination message', () => {
     const pods = [
@@ -43,8 +67,16 @@ describe('failure reasons', () => {
   });
 
   it('reads a failed init container, and the last state of a container restarted in place (restartPolicy OnFailure)', () => {
-    expect(podFailure([pod('p', '2026-01-01T00:00:00Z', [{ name: 'migrate', exitCode: 2, reason: 'Error' }], true)])).toEqual({ container: 'p/migrate', exitCode: 2, containerReason: 'Error' });
-    expect(podFailure([pod('p', '2026-01-01T00:00:00Z', [{ name: 'main', exitCode: 3, reason: 'Error', last: true }])])).toEqual({ container: 'p/main', exitCode: 3, containerReason: 'Error' });
+    expect(podFailure([pod('p', '2026-01-01T00:00:00Z', [{ name: 'migrate', exitCode: 2, reason: 'Error' }], true)])).toEqual({
+      container: 'p/migrate',
+      exitCode: 2,
+      containerReason: 'Error',
+    });
+    expect(podFailure([pod('p', '2026-01-01T00:00:00Z', [{ name: 'main', exitCode: 3, reason: 'Error', last: true }])])).toEqual({
+      container: 'p/main',
+      exitCode: 3,
+      containerReason: 'Error',
+    });
   });
 
   it('of several failed containers in a pod, the one that finished last', () => {
@@ -56,11 +88,21 @@ describe('failure reasons', () => {
   });
 
   it('an evicted pod reports the pod-level reason; no pods or only successful containers say nothing', () => {
-    const evicted: PodLike = { metadata: { name: 'p' }, status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' } };
-    expect(podFailure([evicted])).toEqual({ container: 'p', containerReason: 'Evicted', terminationMessage: 'The node was low on resource: memory.' });
+    const evicted: PodLike = {
+      metadata: { name: 'p' },
+      status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
+    };
+    expect(podFailure([evicted])).toEqual({
+      container: 'p',
+      containerReason: 'Evicted',
+      terminationMessage: 'The node was low on resource: memory.',
+    });
     expect(podFailure([])).toBeUndefined();
     expect(podFailure([pod('p', '2026-01-01T00:00:00Z', [{ name: 'main', exitCode: 0 }])])).toBeUndefined();
-    expect(failureDetails(failedJob('DeadlineExceeded'), [])).toEqual({ reason: 'DeadlineExceeded', message: 'Job has reached the specified DeadlineExceeded' });
+    expect(failureDetails(failedJob('DeadlineExceeded'), [])).toEqual({
+      reason: 'DeadlineExceeded',
+      message: 'Job has reached the specified DeadlineExceeded',
+    });
   });
 
   it(`cuts the termination message to ${MAX_TERMINATION_MESSAGE_BYTES} bytes of UTF-8 without splitting a character`, () => {
@@ -80,7 +122,13 @@ describe('failure reasons', () => {
   });
 
   it('recentFailures: the last 5 failures newest first, not pushed out by successes, one entry per Job', () => {
-    const run = (n: number, result: Run['result']): Run => ({ jobName: `j${n}`, jobUID: `u${n}`, trigger: 'Scheduled', result, completionTime: `2026-01-01T00:${String(n).padStart(2, '0')}:00Z` });
+    const run = (n: number, result: Run['result']): Run => ({
+      jobName: `j${n}`,
+      jobUID: `u${n}`,
+      trigger: 'Scheduled',
+      result,
+      completionTime: `2026-01-01T00:${String(n).padStart(2, '0')}:00Z`,
+    });
     let failures: Run[] = [];
     for (let n = 1; n <= 30; n++) failures = mergeFailures(failures, [run(n, n % 7 === 0 ? 'Failed' : 'Succeeded')]);
     expect(failures.map((r) => r.jobName)).toEqual(['j28', 'j21', 'j14', 'j7']);

@@ -4,12 +4,28 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleStatus } from '../../../src/api/schedule.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
-import { applyLedger, FINALIZER_LEDGER, forget, ownedJobs, planLedger, strayJobsToRelease, uncountedFinished } from '../../../src/schedule/ledger.js';
+import {
+  applyLedger,
+  FINALIZER_LEDGER,
+  forget,
+  ownedJobs,
+  planLedger,
+  strayJobsToRelease,
+  uncountedFinished,
+} from '../../../src/schedule/ledger.js';
 
 const CRONJOB_UID = 'cj-1';
-const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', uid: CRONJOB_UID }, spec: { schedule: '* * * * *', jobTemplate: { spec: {} } } } as CronJob;
+const cronJob = {
+  apiVersion: 'batch/v1',
+  kind: 'CronJob',
+  metadata: { name: 'nightly', uid: CRONJOB_UID },
+  spec: { schedule: '* * * * *', jobTemplate: { spec: {} } },
+} as CronJob;
 
-function job(n: number, opts: { result?: 'Succeeded' | 'Failed'; at?: number; manual?: boolean; finalizer?: boolean; deleting?: boolean; owner?: string } = {}): Job {
+function job(
+  n: number,
+  opts: { result?: 'Succeeded' | 'Failed'; at?: number; manual?: boolean; finalizer?: boolean; deleting?: boolean; owner?: string } = {},
+): Job {
   const at = new Date(Date.UTC(2026, 0, 1, 0, opts.at ?? n)).toISOString().replace('.000Z', 'Z');
   return {
     apiVersion: 'batch/v1',
@@ -132,7 +148,11 @@ describe('ledger rules', () => {
     const oldLive = job(2, { result: 'Succeeded', owner: 'cj-old' });
     const mine = job(3, { result: 'Succeeded', deleting: true });
     expect(strayJobsToRelease([old, oldLive, mine], [mine], true).map((j) => j.metadata.name)).toEqual(['nightly-1']);
-    expect(strayJobsToRelease([old, oldLive, mine, job(4, { finalizer: false })], [], false).map((j) => j.metadata.name)).toEqual(['nightly-1', 'nightly-2', 'nightly-3']);
+    expect(strayJobsToRelease([old, oldLive, mine, job(4, { finalizer: false })], [], false).map((j) => j.metadata.name)).toEqual([
+      'nightly-1',
+      'nightly-2',
+      'nightly-3',
+    ]);
   });
 
   it('R8: a lagging cache that still shows a counted, deleted and forgotten Job does not count it again', () => {
@@ -176,12 +196,17 @@ interface World {
 
 function reconcileOnce(w: World): void {
   // R8: uncounted finished Jobs are counted only if the API server still has them.
-  const vanished = new Set(uncountedFinished(w.cache.status, w.cache.jobs).filter((j) => !w.server.has(j.metadata.uid!)).map((j) => j.metadata.uid));
+  const vanished = new Set(
+    uncountedFinished(w.cache.status, w.cache.jobs)
+      .filter((j) => !w.server.has(j.metadata.uid!))
+      .map((j) => j.metadata.uid),
+  );
   const jobs = w.cache.jobs.filter((j) => !vanished.has(j.metadata.uid));
   const plan = planLedger(w.cache.status, jobs);
   for (const j of plan.addFinalizer) {
     const live = w.server.get(j.metadata.uid!);
-    if (live && !live.metadata.deletionTimestamp && !live.metadata.finalizers?.includes(FINALIZER_LEDGER)) live.metadata.finalizers = [FINALIZER_LEDGER];
+    if (live && !live.metadata.deletionTimestamp && !live.metadata.finalizers?.includes(FINALIZER_LEDGER))
+      live.metadata.finalizers = [FINALIZER_LEDGER];
   }
   if (w.cache.rv !== w.rv) return; // 409: nothing written, nothing counted, nothing released
   const gone = new Set(plan.forgetIfGone.filter((c) => !w.server.has(c.uid)).map((c) => c.uid));
@@ -206,7 +231,15 @@ function syncCache(w: World, what: 'jobs' | 'status' | 'both'): void {
 
 function simulate(seed: number, steps: number): World {
   const random = rng(seed);
-  const w: World = { server: new Map(), status: undefined, rv: 1, cache: { jobs: [], status: undefined, rv: 1 }, truth: { total: 0, succeeded: 0, failed: 0 }, counted: new Map(), snapshots: [] };
+  const w: World = {
+    server: new Map(),
+    status: undefined,
+    rv: 1,
+    cache: { jobs: [], status: undefined, rv: 1 },
+    truth: { total: 0, succeeded: 0, failed: 0 },
+    counted: new Map(),
+    snapshots: [],
+  };
   let n = 0;
   for (let i = 0; i < steps; i++) {
     const r = random();
@@ -220,7 +253,11 @@ function simulate(seed: number, steps: number): World {
       const j = running[Math.floor(random() * running.length)];
       if (j) {
         const result = random() < 0.6 ? 'Succeeded' : 'Failed';
-        const done = job(Number(j.metadata.name.split('-')[1]), { result, at: n, manual: j.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual' });
+        const done = job(Number(j.metadata.name.split('-')[1]), {
+          result,
+          at: n,
+          manual: j.metadata.labels?.['schedule-operator.io/trigger'] === 'Manual',
+        });
         j.status = done.status;
         w.truth.total++;
         w.truth[result === 'Succeeded' ? 'succeeded' : 'failed']++;
@@ -235,13 +272,13 @@ function simulate(seed: number, steps: number): World {
       }
     } else if (r < 0.62) syncCache(w, 'jobs');
     else if (r < 0.72) syncCache(w, 'status');
-    else if (r < 0.77) syncCache(w, 'both'); // a restart: fresh lists
+    else if (r < 0.77)
+      syncCache(w, 'both'); // a restart: fresh lists
     else if (r < 0.8 && w.snapshots.length) {
       // A leader handover: fresh status, but the new leader's Job watch still lags behind.
       syncCache(w, 'status');
       w.cache.jobs = structuredClone(w.snapshots[Math.floor(random() * w.snapshots.length)]!);
-    }
-    else reconcileOnce(w);
+    } else reconcileOnce(w);
   }
   // Quiet period: caches catch up and the operator settles.
   for (let i = 0; i < 4; i++) {
@@ -252,13 +289,16 @@ function simulate(seed: number, steps: number): World {
 }
 
 describe('ledger under random event orders, cache lag, conflicts and restarts', () => {
-  it.each(Array.from({ length: 200 }, (_, i) => i + 1))('seed %i: counters equal the truth, every Job counted exactly once, no finalizer left on deleted Jobs', (seed) => {
-    const w = simulate(seed, 300);
-    expect(w.status?.runs).toMatchObject(w.truth);
-    expect([...w.counted.values()].every((c) => c === 1)).toBe(true);
-    expect(w.counted.size).toBe(w.truth.total);
-    expect([...w.server.values()].filter((j) => j.metadata.deletionTimestamp)).toEqual([]);
-    // countedJobs stays bounded by the Jobs that still exist.
-    expect((w.status?.countedJobs ?? []).every((c) => w.server.has(c.uid))).toBe(true);
-  });
+  it.each(Array.from({ length: 200 }, (_, i) => i + 1))(
+    'seed %i: counters equal the truth, every Job counted exactly once, no finalizer left on deleted Jobs',
+    (seed) => {
+      const w = simulate(seed, 300);
+      expect(w.status?.runs).toMatchObject(w.truth);
+      expect([...w.counted.values()].every((c) => c === 1)).toBe(true);
+      expect(w.counted.size).toBe(w.truth.total);
+      expect([...w.server.values()].filter((j) => j.metadata.deletionTimestamp)).toEqual([]);
+      // countedJobs stays bounded by the Jobs that still exist.
+      expect((w.status?.countedJobs ?? []).every((c) => w.server.has(c.uid))).toBe(true);
+    },
+  );
 });

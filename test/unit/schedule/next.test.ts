@@ -61,15 +61,27 @@ describe('nextRuns: what the CronJob controller does', () => {
   });
 
   it('keeps `*/1` in day-of-month unrestricted, so day-of-week still applies (AND: Mondays only)', () => {
-    expect(runs('0 9 */1 * 1', 'Asia/Kolkata', '2024-01-01T00:00:00Z', 3)).toEqual(['2024-01-01T03:30:00Z', '2024-01-08T03:30:00Z', '2024-01-15T03:30:00Z']);
+    expect(runs('0 9 */1 * 1', 'Asia/Kolkata', '2024-01-01T00:00:00Z', 3)).toEqual([
+      '2024-01-01T03:30:00Z',
+      '2024-01-08T03:30:00Z',
+      '2024-01-15T03:30:00Z',
+    ]);
   });
 
   it('treats `1-31` as restricted, so a restricted day-of-week ORs with it (every day)', () => {
-    expect(runs('0 9 1-31 * 1', 'Asia/Kolkata', '2024-01-01T00:00:00Z', 3)).toEqual(['2024-01-01T03:30:00Z', '2024-01-02T03:30:00Z', '2024-01-03T03:30:00Z']);
+    expect(runs('0 9 1-31 * 1', 'Asia/Kolkata', '2024-01-01T00:00:00Z', 3)).toEqual([
+      '2024-01-01T03:30:00Z',
+      '2024-01-02T03:30:00Z',
+      '2024-01-03T03:30:00Z',
+    ]);
   });
 
   it('runs on the 1st or on Fridays when both day fields are restricted (OR)', () => {
-    expect(runs('0 0 1 * 5', 'UTC', '2024-02-25T00:00:00Z', 3)).toEqual(['2024-03-01T00:00:00Z', '2024-03-08T00:00:00Z', '2024-03-15T00:00:00Z']);
+    expect(runs('0 0 1 * 5', 'UTC', '2024-02-25T00:00:00Z', 3)).toEqual([
+      '2024-03-01T00:00:00Z',
+      '2024-03-08T00:00:00Z',
+      '2024-03-15T00:00:00Z',
+    ]);
   });
 
   it('starts strictly after `from`, even when `from` is itself a slot', () => {
@@ -102,7 +114,17 @@ const DST_CASES: Array<[string, string, string]> = [];
 const around = (zone: string, days: string[], exprs: string[]): void => {
   for (const day of days) for (const expr of exprs) DST_CASES.push([expr, zone, `${day}T00:00:00Z`]);
 };
-const DST_EXPRS = ['0 0 * * *', '30 2 * * *', '0 * * * *', '*/20 0-4 * * *', '15 1-3 * * *', '0 23 * * *', '59 1 * * *', '0 2 * * 0', '30 0 1 * *'];
+const DST_EXPRS = [
+  '0 0 * * *',
+  '30 2 * * *',
+  '0 * * * *',
+  '*/20 0-4 * * *',
+  '15 1-3 * * *',
+  '0 23 * * *',
+  '59 1 * * *',
+  '0 2 * * 0',
+  '30 0 1 * *',
+];
 around('Europe/Berlin', ['2024-03-30', '2024-10-26', '2023-03-25', '2023-10-28'], DST_EXPRS);
 around('America/New_York', ['2024-03-09', '2024-11-02', '2007-03-10', '2006-04-01'], DST_EXPRS);
 around('America/Sao_Paulo', ['2018-11-03', '2019-02-15', '2017-10-14', '2016-02-20'], DST_EXPRS);
@@ -116,9 +138,24 @@ around('Asia/Beirut', ['2024-03-30', '2024-10-26'], DST_EXPRS); // DST at midnig
 // whose future rules changed between tzdata releases disagree for reasons that are data, not code: Morocco
 // (Africa/Casablanca, Ramadan predictions) differs between tzdata 2025b and 2026c, so it is left out here.
 const ZONES = [
-  'UTC', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Los_Angeles', 'America/Sao_Paulo', 'America/Santiago',
-  'Australia/Lord_Howe', 'Australia/Sydney', 'Asia/Kolkata', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/St_Johns', 'Asia/Tehran',
-  'America/Havana', 'Europe/Dublin', 'Pacific/Auckland', 'Asia/Tokyo',
+  'UTC',
+  'Europe/Berlin',
+  'Europe/London',
+  'America/New_York',
+  'America/Los_Angeles',
+  'America/Sao_Paulo',
+  'America/Santiago',
+  'Australia/Lord_Howe',
+  'Australia/Sydney',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Pacific/Chatham',
+  'America/St_Johns',
+  'Asia/Tehran',
+  'America/Havana',
+  'Europe/Dublin',
+  'Pacific/Auckland',
+  'Asia/Tokyo',
 ];
 
 /** mulberry32: a small seeded generator, so the random table is the same on every run. */
@@ -156,7 +193,13 @@ function randomCases(seed: number, n: number): Array<[string, string, string]> {
   const rnd = random(seed);
   const cases: Array<[string, string, string]> = [];
   for (let i = 0; i < n; i++) {
-    const expr = [randomField(rnd, 0, 59), randomField(rnd, 0, 23), randomField(rnd, 1, 31), randomField(rnd, 1, 12, MONTHS), randomField(rnd, 0, 6, DAYS)].join(' ');
+    const expr = [
+      randomField(rnd, 0, 59),
+      randomField(rnd, 0, 23),
+      randomField(rnd, 1, 31),
+      randomField(rnd, 1, 12, MONTHS),
+      randomField(rnd, 0, 6, DAYS),
+    ].join(' ');
     const zone = ZONES[Math.floor(rnd() * ZONES.length)]!;
     // half the starts land in March/April or October/November, where most transitions are
     const year = 2000 + Math.floor(rnd() * 36);
@@ -180,7 +223,8 @@ function compareWithOracle(cases: Array<[string, string, string]>, count: number
     } catch (err) {
       actual = [`error: ${(err as Error).message}`];
     }
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) mismatches.push(`${expr} | ${zone} | from ${from}\n  ours: ${actual.join(' ')}\n  robfig: ${expected.join(' ')}`);
+    if (JSON.stringify(actual) !== JSON.stringify(expected))
+      mismatches.push(`${expr} | ${zone} | from ${from}\n  ours: ${actual.join(' ')}\n  robfig: ${expected.join(' ')}`);
   });
   return { compared: cases.length, mismatches };
 }

@@ -6,13 +6,23 @@ import { decidePause, failuresTowardsPause, suspendedCondition, type PauseDecisi
 import { validateSpec } from '../../../src/schedule/validate.js';
 
 const now = new Date('2026-01-01T12:00:00Z');
-const failure = (n: number): Run => ({ jobName: `nightly-${n}`, trigger: 'Scheduled', result: 'Failed', completionTime: `2026-01-01T0${n}:00:00Z` });
+const failure = (n: number): Run => ({
+  jobName: `nightly-${n}`,
+  trigger: 'Scheduled',
+  result: 'Failed',
+  completionTime: `2026-01-01T0${n}:00:00Z`,
+});
 
 function schedule(status: ScheduleStatus, token?: string): Schedule {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'nightly', namespace: 'team-a', uid: 'u', ...(token ? { annotations: { 'schedule-operator.io/resume-requested-at': token } } : {}) },
+    metadata: {
+      name: 'nightly',
+      namespace: 'team-a',
+      uid: 'u',
+      ...(token ? { annotations: { 'schedule-operator.io/resume-requested-at': token } } : {}),
+    },
     spec: {},
     status,
   };
@@ -22,7 +32,11 @@ function schedule(status: ScheduleStatus, token?: string): Schedule {
 function pass(status: ScheduleStatus, pauseAfter: number | undefined, token?: string): { status: ScheduleStatus; d: PauseDecision } {
   const d = decidePause({ schedule: schedule(status, token), pauseAfter, status, now });
   const next: ScheduleStatus = { ...status };
-  for (const [k, v] of [['pause', d.pause], ['lastHandledResumeRequest', d.lastHandledResumeRequest], ['lastResume', d.lastResume]] as const) {
+  for (const [k, v] of [
+    ['pause', d.pause],
+    ['lastHandledResumeRequest', d.lastHandledResumeRequest],
+    ['lastResume', d.lastResume],
+  ] as const) {
     if (v === undefined) delete next[k];
     else (next as Record<string, unknown>)[k] = v;
   }
@@ -34,7 +48,9 @@ describe('pause after consecutive failures', () => {
     expect(pass({ consecutiveFailures: 1, recentFailures: [failure(1)] }, 2).d.pause).toBeUndefined();
     const { status, d } = pass({ consecutiveFailures: 2, recentFailures: [failure(2), failure(1)] }, 2);
     expect(d.pause).toMatchObject({ since: '2026-01-01T12:00:00Z', reason: 'PausedAfterFailures', jobs: ['nightly-2', 'nightly-1'] });
-    expect(d.pause!.message).toMatch(/paused after 2 failed runs in a row \(spec.pauseAfterConsecutiveFailures 2\): nightly-2, nightly-1\. .*schedule-operator resume nightly -n team-a/);
+    expect(d.pause!.message).toMatch(
+      /paused after 2 failed runs in a row \(spec.pauseAfterConsecutiveFailures 2\): nightly-2, nightly-1\. .*schedule-operator resume nightly -n team-a/,
+    );
     expect(d.event).toMatchObject({ type: 'Warning', reason: 'PausedAfterFailures' });
     // The next pass keeps the pause and announces nothing again.
     const again = pass(status, 2);
@@ -65,7 +81,9 @@ describe('pause after consecutive failures', () => {
       expect(refused.d.pause).toEqual(paused.pause);
       expect(refused.d.lastHandledResumeRequest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(refused.d.event).toMatchObject({ type: 'Warning', reason: 'InvalidToken' });
-      expect(refused.d.event!.message).toMatch(/^resume request refused: metadata\.annotations\["schedule-operator\.io\/resume-requested-at"\]: .*schedule-operator resume <name>/);
+      expect(refused.d.event!.message).toMatch(
+        /^resume request refused: metadata\.annotations\["schedule-operator\.io\/resume-requested-at"\]: .*schedule-operator resume <name>/,
+      );
       expect(refused.d.event!.message).not.toContain(bad);
       const again = pass(refused.status, 2, bad);
       expect(again.d.event).toBeUndefined();
@@ -74,7 +92,11 @@ describe('pause after consecutive failures', () => {
   });
 
   it('after a resume, a success starts the count afresh', () => {
-    const status: ScheduleStatus = { consecutiveFailures: 1, lastSuccessfulTime: '2026-01-01T13:00:00Z', lastResume: { time: '2026-01-01T12:00:00Z', consecutiveFailures: 2 } };
+    const status: ScheduleStatus = {
+      consecutiveFailures: 1,
+      lastSuccessfulTime: '2026-01-01T13:00:00Z',
+      lastResume: { time: '2026-01-01T12:00:00Z', consecutiveFailures: 2 },
+    };
     expect(failuresTowardsPause(status)).toBe(1);
     expect(failuresTowardsPause({ ...status, consecutiveFailures: 3 })).toBe(3);
     expect(failuresTowardsPause({ consecutiveFailures: 3, lastResume: { time: '2026-01-01T12:00:00Z', consecutiveFailures: 2 } })).toBe(1);
@@ -95,7 +117,12 @@ describe('pause after consecutive failures', () => {
 
   it('Suspended condition: PausedAfterFailures while paused, Suspended for spec.suspend, False otherwise', () => {
     const pause = { since: '2026-01-01T12:00:00Z', reason: 'PausedAfterFailures', message: 'paused after 2 failed runs in a row' };
-    expect(suspendedCondition(false, pause)).toEqual({ type: 'Suspended', status: 'True', reason: 'PausedAfterFailures', message: pause.message });
+    expect(suspendedCondition(false, pause)).toEqual({
+      type: 'Suspended',
+      status: 'True',
+      reason: 'PausedAfterFailures',
+      message: pause.message,
+    });
     expect(suspendedCondition(true, pause).message).toContain('spec.suspend is true as well');
     expect(suspendedCondition(true, undefined)).toMatchObject({ status: 'True', reason: 'Suspended' });
     expect(suspendedCondition(false, undefined)).toMatchObject({ status: 'False', reason: 'Active' });

@@ -9,21 +9,39 @@ const cronJob: CronJob = {
   apiVersion: 'batch/v1',
   kind: 'CronJob',
   metadata: { name: 'nightly', namespace: 'ns', uid: 'cj-uid' },
-  spec: { schedule: '0 3 * * *', jobTemplate: { metadata: { labels: { 'schedule-operator.io/schedule': 'nightly' } }, spec: { template: {} } } },
+  spec: {
+    schedule: '0 3 * * *',
+    jobTemplate: { metadata: { labels: { 'schedule-operator.io/schedule': 'nightly' } }, spec: { template: {} } },
+  },
 };
 
 function schedule(token?: string, handled?: string): Schedule {
   return {
     apiVersion: 'schedule-operator.io/v1alpha1',
     kind: 'Schedule',
-    metadata: { name: 'nightly', namespace: 'ns', uid: 'sched-uid', ...(token ? { annotations: { 'schedule-operator.io/run-requested-at': token } } : {}) },
+    metadata: {
+      name: 'nightly',
+      namespace: 'ns',
+      uid: 'sched-uid',
+      ...(token ? { annotations: { 'schedule-operator.io/run-requested-at': token } } : {}),
+    },
     spec: {},
     ...(handled ? { status: { lastHandledRunRequest: handled } } : {}),
   };
 }
 
-const running = (name: string): Job => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, uid: `uid-${name}` }, status: { active: 1 } });
-const finished = (name: string): Job => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, uid: `uid-${name}` }, status: { conditions: [{ type: 'Complete', status: 'True' }] } });
+const running = (name: string): Job => ({
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: { name, uid: `uid-${name}` },
+  status: { active: 1 },
+});
+const finished = (name: string): Job => ({
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: { name, uid: `uid-${name}` },
+  status: { conditions: [{ type: 'Complete', status: 'True' }] },
+});
 
 describe('decideRunNow', () => {
   it.each([
@@ -32,8 +50,20 @@ describe('decideRunNow', () => {
     ['a new token without a CronJob yet', schedule('t2', 't1'), undefined, [], 'wait'],
     ['a new token, nothing running', schedule('t2', 't1'), cronJob, [finished('nightly-1')], 'create'],
     ['a new token while a Job runs', schedule('t2', 't1'), cronJob, [running('nightly-1')], 'refuse'],
-    ['a new token while the CronJob lists an active Job the cache has not seen', schedule('t2'), { ...cronJob, status: { active: [{ name: 'nightly-9' }] } }, [], 'refuse'],
-    ['a new token whose own Job already exists (retry after a lost status write)', schedule('t2'), cronJob, [running(manualJobName('nightly', 'sched-uid', 't2'))], 'create'],
+    [
+      'a new token while the CronJob lists an active Job the cache has not seen',
+      schedule('t2'),
+      { ...cronJob, status: { active: [{ name: 'nightly-9' }] } },
+      [],
+      'refuse',
+    ],
+    [
+      'a new token whose own Job already exists (retry after a lost status write)',
+      schedule('t2'),
+      cronJob,
+      [running(manualJobName('nightly', 'sched-uid', 't2'))],
+      'create',
+    ],
   ] as const)('%s → %s', (_what, s, cj, jobs, action) => {
     expect(decideRunNow({ schedule: s, cronJob: cj as CronJob | undefined, jobs: [...jobs] }).action).toBe(action);
   });
@@ -62,15 +92,21 @@ describe('manualJobName', () => {
   });
 });
 
-describe('manualRunsToAdopt (the CronJob controller\'s Forbid only sees Jobs in its status.active)', () => {
-  const cj = (active: string[] = []): CronJob => ({ ...cronJob, metadata: { ...cronJob.metadata, uid: 'uid-cj' }, status: { active: active.map((n) => ({ name: n, uid: `uid-${n}` })) } });
+describe("manualRunsToAdopt (the CronJob controller's Forbid only sees Jobs in its status.active)", () => {
+  const cj = (active: string[] = []): CronJob => ({
+    ...cronJob,
+    metadata: { ...cronJob.metadata, uid: 'uid-cj' },
+    status: { active: active.map((n) => ({ name: n, uid: `uid-${n}` })) },
+  });
   const owned = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'uid-cj', controller: true }] };
   const manual = (job: Job, how: 'label' | 'kubectl' = 'label'): Job => ({
     ...job,
     metadata: {
       ...job.metadata,
       ...owned,
-      ...(how === 'label' ? { labels: { 'schedule-operator.io/trigger': 'Manual' } } : { annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' } }),
+      ...(how === 'label'
+        ? { labels: { 'schedule-operator.io/trigger': 'Manual' } }
+        : { annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' } }),
     },
   });
   const names = (jobs: Job[]) => jobs.map((j) => j.metadata.name);
@@ -81,8 +117,26 @@ describe('manualRunsToAdopt (the CronJob controller\'s Forbid only sees Jobs in 
     ['a manual Job already listed', [manual(running('m1'))], ['m1'], []],
     ['a finished manual Job', [manual(finished('m1'))], [], []],
     ['a scheduled Job (the controller lists its own)', [{ ...running('s1'), metadata: { ...running('s1').metadata, ...owned } }], [], []],
-    ['a manual Job another CronJob controls', [{ ...manual(running('m1')), metadata: { ...manual(running('m1')).metadata, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'x', uid: 'uid-other', controller: true }] } }], [], []],
-    ['a manual Job being deleted', [{ ...manual(running('m1')), metadata: { ...manual(running('m1')).metadata, deletionTimestamp: '2026-06-01T00:00:00Z' } }], [], []],
+    [
+      'a manual Job another CronJob controls',
+      [
+        {
+          ...manual(running('m1')),
+          metadata: {
+            ...manual(running('m1')).metadata,
+            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'x', uid: 'uid-other', controller: true }],
+          },
+        },
+      ],
+      [],
+      [],
+    ],
+    [
+      'a manual Job being deleted',
+      [{ ...manual(running('m1')), metadata: { ...manual(running('m1')).metadata, deletionTimestamp: '2026-06-01T00:00:00Z' } }],
+      [],
+      [],
+    ],
   ])('%s', (_what, jobs, active, want) => {
     expect(names(manualRunsToAdopt(cj(active as string[]), jobs as Job[]))).toEqual(want);
   });
@@ -119,11 +173,15 @@ describe('request tokens: one rule for the webhook and the operator (issue 9, ba
     const problem = requestTokenProblem(RUN, token);
     expect(problem).toMatch(/^metadata.annotations\["schedule-operator.io\/run-requested-at"\]: /);
     expect(problem).toMatch(message);
-    expect(problem).toMatch(/set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)$/);
+    expect(problem).toMatch(
+      /set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)$/,
+    );
   });
 
   it('names the resume command for the resume token', () => {
-    expect(requestTokenProblem(RESUME, 'a\nb')).toMatch(/^metadata.annotations\["schedule-operator.io\/resume-requested-at"\]: .*`schedule-operator resume <name>`/);
+    expect(requestTokenProblem(RESUME, 'a\nb')).toMatch(
+      /^metadata.annotations\["schedule-operator.io\/resume-requested-at"\]: .*`schedule-operator resume <name>`/,
+    );
   });
 
   it('handledTokenKey is the token itself when good, a fingerprint when bad', () => {
@@ -150,7 +208,11 @@ describe('decideRunNow with a bad token (the webhook was bypassed)', () => {
     ['control characters', 'now\u0000\n', /unprintable character U\+0000/],
   ])('refuses a token of %s into status under its fingerprint, never copying it', (_what, token, message) => {
     const d = decideRunNow({ schedule: schedule(token, 'earlier'), cronJob, jobs: [] });
-    expect(d).toMatchObject({ action: 'refuse', reason: 'InvalidToken', token: handledTokenKey('schedule-operator.io/run-requested-at', token) });
+    expect(d).toMatchObject({
+      action: 'refuse',
+      reason: 'InvalidToken',
+      token: handledTokenKey('schedule-operator.io/run-requested-at', token),
+    });
     const status = runRequestStatus(d as Extract<typeof d, { action: 'refuse' }>, new Date('2026-12-01T15:00:00Z'));
     expect(status).toMatchObject({ outcome: 'Refused', reason: 'InvalidToken', token: expect.stringMatching(/^sha256:/) });
     expect(status.message).toMatch(/^run request refused: metadata.annotations\["schedule-operator.io\/run-requested-at"\]: /);

@@ -7,7 +7,17 @@ import type { Job } from '../../../src/types/kube.js';
 import { applySlotDecisions, retainRuns } from '../../../src/schedule/history.js';
 import { ANNOTATION_SCHEDULED_TIMESTAMP, jobRun } from '../../../src/schedule/jobs.js';
 import {
-  decideSlots, emptyCounts, mergeIntervals, segmentOf, slotEvents, SLOT_RECORDS_PER_PASS, SLOTS_PER_PASS, startSlotState, trackSegment, type SlotDecisions, type SlotRecord,
+  decideSlots,
+  emptyCounts,
+  mergeIntervals,
+  segmentOf,
+  slotEvents,
+  SLOT_RECORDS_PER_PASS,
+  SLOTS_PER_PASS,
+  startSlotState,
+  trackSegment,
+  type SlotDecisions,
+  type SlotRecord,
 } from '../../../src/schedule/slots.js';
 
 const DAY = '2026-01-01';
@@ -40,7 +50,11 @@ function job({ name, slot, start, end, failed }: JobSpec): Job {
       labels: slot ? {} : { 'schedule-operator.io/trigger': 'Manual' },
     },
     status: end
-      ? { startTime: t(start), ...(failed ? {} : { completionTime: t(end) }), conditions: [{ type: failed ? 'Failed' : 'Complete', status: 'True', lastTransitionTime: t(end) }] }
+      ? {
+          startTime: t(start),
+          ...(failed ? {} : { completionTime: t(end) }),
+          conditions: [{ type: failed ? 'Failed' : 'Complete', status: 'True', lastTransitionTime: t(end) }],
+        }
       : { startTime: t(start), active: 1 },
   };
 }
@@ -50,7 +64,10 @@ function decide(segments: SlotSegment[], jobs: JobSpec[], now: string, prev?: Pa
 }
 
 const brief = (r: SlotDecisions): string[] =>
-  r.decided.map((d: SlotRecord) => `${d.slot.slice(11, 16)} ${d.outcome}${d.lateSeconds !== undefined ? ` +${d.lateSeconds}s` : ''}${d.outcome === 'Missed' || d.outcome === 'Suspended' ? ` ${d.reason}` : ''}`);
+  r.decided.map(
+    (d: SlotRecord) =>
+      `${d.slot.slice(11, 16)} ${d.outcome}${d.lateSeconds !== undefined ? ` +${d.lateSeconds}s` : ''}${d.outcome === 'Missed' || d.outcome === 'Suspended' ? ` ${d.reason}` : ''}`,
+  );
 
 describe('slot outcomes (S1-S5)', () => {
   const every = [seg('10:00:30')];
@@ -117,14 +134,22 @@ describe('slot outcomes (S1-S5)', () => {
       { name: 'd', slot: '10:05', start: '10:05:20', end: '10:05:25' }, // controller back at 10:05:20: only the latest slot
     ];
     const r = decide(every, jobs, '10:06:15');
-    expect(brief(r)).toEqual(['10:01 Ran +1s', '10:02 Missed NotStarted', '10:03 Missed NotStarted', '10:04 Missed NotStarted', '10:05 Ran +20s']);
+    expect(brief(r)).toEqual([
+      '10:01 Ran +1s',
+      '10:02 Missed NotStarted',
+      '10:03 Missed NotStarted',
+      '10:04 Missed NotStarted',
+      '10:05 Ran +20s',
+    ]);
     expect(r.counts).toMatchObject({ Ran: 2, Missed: 3 });
   });
 
   it('slotEvents: one Warning per missed or skipped slot, none for Ran, and a summary when records were capped', () => {
     const jobs = [{ name: 'a', slot: '10:01', start: '10:01:01', end: '10:03:05' }];
     const events = slotEvents(decide(every, jobs, '10:03:15'));
-    expect(events.map((e) => `${e.type} ${e.reason} ${e.message.slice(0, 33)}`)).toEqual(['Warning SlotSkipped slot 2026-01-01T10:02:00Z skipped']);
+    expect(events.map((e) => `${e.type} ${e.reason} ${e.message.slice(0, 33)}`)).toEqual([
+      'Warning SlotSkipped slot 2026-01-01T10:02:00Z skipped',
+    ]);
     const down = decide(every, [], new Date(Date.parse(CREATED) + 500 * 60_000).toISOString());
     const many = slotEvents(down);
     expect(many).toHaveLength(SLOT_RECORDS_PER_PASS + 1);
@@ -156,9 +181,19 @@ describe('slot outcomes (S1-S5)', () => {
 
   it('S2 suspend across slots: slots while the CronJob was suspended are Suspended, not missed; the slot before the suspend is judged normally', () => {
     const segments = [seg('10:00:30'), seg('10:02:30', { suspend: true }), seg('10:05:30')];
-    const jobs = [{ name: 'a', slot: '10:01', start: '10:01:01', end: '10:01:05' }, { name: 'f', slot: '10:06', start: '10:06:01', end: '10:06:05' }];
+    const jobs = [
+      { name: 'a', slot: '10:01', start: '10:01:01', end: '10:01:05' },
+      { name: 'f', slot: '10:06', start: '10:06:01', end: '10:06:05' },
+    ];
     const r = decide(segments, jobs, '10:06:30');
-    expect(brief(r)).toEqual(['10:01 Ran +1s', '10:02 Missed NotStarted', '10:03 Suspended Suspended', '10:04 Suspended Suspended', '10:05 Suspended Suspended', '10:06 Ran +1s']);
+    expect(brief(r)).toEqual([
+      '10:01 Ran +1s',
+      '10:02 Missed NotStarted',
+      '10:03 Suspended Suspended',
+      '10:04 Suspended Suspended',
+      '10:05 Suspended Suspended',
+      '10:06 Ran +1s',
+    ]);
     expect(r.counts).toMatchObject({ Missed: 1, Suspended: 3, Ran: 2 });
     expect(r.state.segments).toEqual([seg('10:05:30')]); // S7: segments behind the watermark pruned
   });
@@ -184,7 +219,11 @@ describe('slot outcomes (S1-S5)', () => {
 
   it('spec change between slots: the slots are those of the spec in force at each instant', () => {
     const segments = [seg('10:00:30', { cron: '0 * * * *' }), seg('10:30:00', { cron: '15 * * * *' })];
-    const jobs = [{ name: 'a', slot: '11:00', start: '11:00:01' }, { name: 'b', slot: '11:15', start: '11:15:01' }, { name: 'c', slot: '12:15', start: '12:15:01' }];
+    const jobs = [
+      { name: 'a', slot: '11:00', start: '11:00:01' },
+      { name: 'b', slot: '11:15', start: '11:15:01' },
+      { name: 'c', slot: '12:15', start: '12:15:01' },
+    ];
     // 11:00 was a slot of the old spec only; 10:15 of the new spec only, before it applied: neither is a slot.
     const r = decide(segments, jobs, '12:15:30');
     expect(brief(r)).toEqual(['11:15 Ran +1s', '12:15 Ran +1s']);
@@ -195,16 +234,35 @@ describe('slot outcomes (S1-S5)', () => {
     const one = trackSegment(undefined, spec, at('10:00:30'));
     expect(trackSegment(one, spec, at('10:05'))).toEqual(one);
     const two = trackSegment(one, { ...spec, suspend: true }, at('10:06'));
-    expect(two.map((s) => [s.from, s.suspend])).toEqual([[t('10:00:30'), false], [t('10:06'), true]]);
+    expect(two.map((s) => [s.from, s.suspend])).toEqual([
+      [t('10:00:30'), false],
+      [t('10:06'), true],
+    ]);
     // Through decideSlots: the first pass records the spec it sees.
     const r = decideSlots(undefined, { jobs: [], creationTime: CREATED, inForce: spec }, at('10:00:31'));
     expect(r.state).toEqual({ watermark: CREATED, segments: [{ from: t('10:00:31'), ...spec }] });
   });
 
   it('segmentOf reads the spec in force from the CronJob; suspended while paused marks the segment paused', () => {
-    const cj = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' }, spec: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', suspend: true, startingDeadlineSeconds: 120, jobTemplate: { spec: {} } } } as const;
-    expect(segmentOf(cj as never, true)).toEqual({ cron: '0 3 * * *', timeZone: 'Europe/Berlin', suspend: true, paused: true, startingDeadlineSeconds: 120 });
-    expect(segmentOf({ ...cj, spec: { schedule: '0 3 * * *', jobTemplate: { spec: {} } } } as never)).toEqual({ cron: '0 3 * * *', timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 366 * 86_400 });
+    const cj = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'x' },
+      spec: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', suspend: true, startingDeadlineSeconds: 120, jobTemplate: { spec: {} } },
+    } as const;
+    expect(segmentOf(cj as never, true)).toEqual({
+      cron: '0 3 * * *',
+      timeZone: 'Europe/Berlin',
+      suspend: true,
+      paused: true,
+      startingDeadlineSeconds: 120,
+    });
+    expect(segmentOf({ ...cj, spec: { schedule: '0 3 * * *', jobTemplate: { spec: {} } } } as never)).toEqual({
+      cron: '0 3 * * *',
+      timeZone: 'UTC',
+      suspend: false,
+      startingDeadlineSeconds: 366 * 86_400,
+    });
     expect(segmentOf(undefined)).toBeUndefined();
   });
 
@@ -307,10 +365,15 @@ describe('exactly once (S6) and bounded (S7)', () => {
     // recorded them finished (the ledger finalizer holds them until then). The operator passes at random
     // moments; a third of its status writes are lost (409).
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const start = Date.parse(t('10:00'));
     const end = start + 6 * 3600_000;
-    interface WorldJob { name: string; slot?: number; start: number; end: number }
+    interface WorldJob {
+      name: string;
+      slot?: number;
+      start: number;
+      end: number;
+    }
     const world: WorldJob[] = [];
     let busyUntil = 0;
     for (let s = start + 60_000; s < end; s += 60_000) {
@@ -329,9 +392,30 @@ describe('exactly once (S6) and bounded (S7)', () => {
     const observe = (now: number): Job[] =>
       world
         .filter((w) => w.start <= now && !(recorded.has(w.name) && w.end + 180_000 < now))
-        .map((w) => job({ name: w.name, slot: w.slot ? new Date(w.slot).toISOString() : undefined, start: new Date(w.start).toISOString(), end: w.end <= now ? new Date(w.end).toISOString() : undefined } as JobSpec));
+        .map((w) =>
+          job({
+            name: w.name,
+            slot: w.slot ? new Date(w.slot).toISOString() : undefined,
+            start: new Date(w.start).toISOString(),
+            end: w.end <= now ? new Date(w.end).toISOString() : undefined,
+          } as JobSpec),
+        );
     const segments = [seg('10:00:30')];
-    const truth = decideSlots({ watermark: CREATED, segments }, { jobs: world.map((w) => job({ name: w.name, slot: w.slot ? new Date(w.slot).toISOString() : undefined, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() } as JobSpec)), creationTime: CREATED }, new Date(end));
+    const truth = decideSlots(
+      { watermark: CREATED, segments },
+      {
+        jobs: world.map((w) =>
+          job({
+            name: w.name,
+            slot: w.slot ? new Date(w.slot).toISOString() : undefined,
+            start: new Date(w.start).toISOString(),
+            end: new Date(w.end).toISOString(),
+          } as JobSpec),
+        ),
+        creationTime: CREATED,
+      },
+      new Date(end),
+    );
 
     let persisted: SlotState = { watermark: CREATED, segments };
     const total = emptyCounts();
@@ -368,17 +452,31 @@ describe('exactly once (S6) and bounded (S7)', () => {
       const now = slot + 30_000;
       const visible = jobs
         .filter((j) => j.start <= now && j.end + 180_000 > now)
-        .map((j) => job({ name: j.name, slot: new Date(j.slot).toISOString(), start: new Date(j.start).toISOString(), end: j.end <= now ? new Date(j.end).toISOString() : undefined }));
+        .map((j) =>
+          job({
+            name: j.name,
+            slot: new Date(j.slot).toISOString(),
+            start: new Date(j.start).toISOString(),
+            end: j.end <= now ? new Date(j.end).toISOString() : undefined,
+          }),
+        );
       const r = decideSlots(state, { jobs: visible, creationTime: CREATED }, new Date(now));
       state = r.state;
       const finished = visible.filter((j) => j.status?.conditions?.length).map(jobRun);
-      status = applySlotDecisions({ ...status, recentRuns: retainRuns(status.recentRuns, finished, { limit: 10 }, new Date(now)) }, r, { limit: 10 }, new Date(now));
+      status = applySlotDecisions(
+        { ...status, recentRuns: retainRuns(status.recentRuns, finished, { limit: 10 }, new Date(now)) },
+        r,
+        { limit: 10 },
+        new Date(now),
+      );
       maxSlotsBytes = Math.max(maxSlotsBytes, JSON.stringify(state).length);
     }
     const slotsBytes = JSON.stringify(status.slots).length;
     const recentBytes = JSON.stringify(status.recentRuns).length;
     const kinds = (status.recentRuns ?? []).map((e) => e.outcome ?? e.result).join(',');
-    console.log(`after 1,000 every-minute slots: status.slots ${slotsBytes} B (max over the run ${maxSlotsBytes} B), recentRuns ${recentBytes} B (10 entries: ${kinds}); runs ${JSON.stringify(status.runs)}`);
+    console.log(
+      `after 1,000 every-minute slots: status.slots ${slotsBytes} B (max over the run ${maxSlotsBytes} B), recentRuns ${recentBytes} B (10 entries: ${kinds}); runs ${JSON.stringify(status.runs)}`,
+    );
     expect(maxSlotsBytes).toBeLessThan(2_000);
     expect(status.recentRuns).toHaveLength(10);
     expect((status.runs?.skipped ?? 0) + (status.runs?.missed ?? 0)).toBeGreaterThan(0);

@@ -14,10 +14,38 @@ describe('the zone list', () => {
 describe('timeZoneProblem agrees with kube-apiserver (the Go oracle)', () => {
   const NAMES = [
     ...KUBERNETES_TIME_ZONES,
-    'europe/berlin', 'EUROPE/BERLIN', 'America/New_york', 'utc', 'Utc', 'asia/calcutta', 'Asia/Calcutta', 'US/Eastern',
-    'Etc/GMT+5', 'Etc/GMT-14', 'GMT+0', 'EST5EDT', 'Local', 'local', 'LOCAL', '', ' ', 'UTC ', 'Mars/Olympus', 'Europe/Berlinn',
-    '+05:00', 'UTC+1', 'America//New_York', '/UTC', 'UTC/', '../etc/passwd', 'Europe/../UTC', 'Europe/-Berlin',
-    'America/Argentina/ComodRivadavia', 'Antarctica/DumontDUrville', 'Africa/Averyveryverylongname', 'US/Pacific-New',
+    'europe/berlin',
+    'EUROPE/BERLIN',
+    'America/New_york',
+    'utc',
+    'Utc',
+    'asia/calcutta',
+    'Asia/Calcutta',
+    'US/Eastern',
+    'Etc/GMT+5',
+    'Etc/GMT-14',
+    'GMT+0',
+    'EST5EDT',
+    'Local',
+    'local',
+    'LOCAL',
+    '',
+    ' ',
+    'UTC ',
+    'Mars/Olympus',
+    'Europe/Berlinn',
+    '+05:00',
+    'UTC+1',
+    'America//New_York',
+    '/UTC',
+    'UTC/',
+    '../etc/passwd',
+    'Europe/../UTC',
+    'Europe/-Berlin',
+    'America/Argentina/ComodRivadavia',
+    'Antarctica/DumontDUrville',
+    'Africa/Averyveryverylongname',
+    'US/Pacific-New',
   ];
 
   it(`on ${NAMES.length} names: every zone Go knows, case variants, aliases and junk`, () => {
@@ -25,7 +53,9 @@ describe('timeZoneProblem agrees with kube-apiserver (the Go oracle)', () => {
     const disagreements = NAMES.flatMap((name, i) => {
       const kube = answers[i]!.ok === true;
       const ours = timeZoneProblem(name) === undefined;
-      return kube === ours ? [] : [`${JSON.stringify(name)}: kube ${kube ? 'accepts' : `refuses (${answers[i]!.error})`}, we ${ours ? 'accept' : 'refuse'}`];
+      return kube === ours
+        ? []
+        : [`${JSON.stringify(name)}: kube ${kube ? 'accepts' : `refuses (${answers[i]!.error})`}, we ${ours ? 'accept' : 'refuse'}`];
     });
     expect(disagreements).toEqual([]);
   });
@@ -40,7 +70,9 @@ describe('timeZoneProblem agrees with kube-apiserver (the Go oracle)', () => {
 
 describe('timeZoneProblem messages', () => {
   it('names the right spelling when only the case is wrong', () => {
-    expect(timeZoneProblem('europe/berlin')).toBe('unknown time zone "europe/berlin": names are case-sensitive in Kubernetes, write "Europe/Berlin"');
+    expect(timeZoneProblem('europe/berlin')).toBe(
+      'unknown time zone "europe/berlin": names are case-sensitive in Kubernetes, write "Europe/Berlin"',
+    );
   });
   it('refuses Local and says to write an explicit zone', () => {
     expect(timeZoneProblem('Local')).toMatch(/Kubernetes refuses it: write an explicit IANA name/);

@@ -15,7 +15,11 @@ describe('validateSpec: valid specs', () => {
   });
 
   it('compiles a preset and an interval, and defaults the zone to UTC', () => {
-    expect(validateSpec({ preset: { frequency: 'weekdays', at: '18:45' }, jobTemplate })).toMatchObject({ ok: true, effectiveSchedule: '45 18 * * 1-5', timeZone: 'UTC' });
+    expect(validateSpec({ preset: { frequency: 'weekdays', at: '18:45' }, jobTemplate })).toMatchObject({
+      ok: true,
+      effectiveSchedule: '45 18 * * 1-5',
+      timeZone: 'UTC',
+    });
     expect(validateSpec({ interval: '2h', jobTemplate })).toMatchObject({ ok: true, effectiveSchedule: '0 */2 * * *' });
   });
 
@@ -28,11 +32,16 @@ describe('validateSpec: valid specs', () => {
 
 describe('validateSpec: one form of schedule', () => {
   it('asks for one when none is set', () => {
-    expect(errorsOf({})).toEqual([{ field: 'spec', message: expect.stringMatching(/^set one of spec.schedule .*spec.preset .*spec.interval/) }]);
+    expect(errorsOf({})).toEqual([
+      { field: 'spec', message: expect.stringMatching(/^set one of spec.schedule .*spec.preset .*spec.interval/) },
+    ]);
   });
   it('names the forms when more than one is set', () => {
     expect(errorsOf({ schedule: '0 0 * * *', interval: '15m' })).toEqual([
-      { field: 'spec', message: 'set exactly one of spec.schedule, spec.preset or spec.interval; this spec sets spec.schedule and spec.interval' },
+      {
+        field: 'spec',
+        message: 'set exactly one of spec.schedule, spec.preset or spec.interval; this spec sets spec.schedule and spec.interval',
+      },
     ]);
   });
 });
@@ -72,20 +81,30 @@ describe('validateSpec: time zone as Kubernetes validates it', () => {
 
 describe('validateSpec: presets and intervals', () => {
   it('refuses minute on a daily preset, naming spec.preset.minute', () => {
-    expect(errorsOf({ preset: { frequency: 'daily', minute: 5 } })).toEqual([{ field: 'spec.preset.minute', message: expect.stringMatching(/applies only to frequency hourly/) }]);
+    expect(errorsOf({ preset: { frequency: 'daily', minute: 5 } })).toEqual([
+      { field: 'spec.preset.minute', message: expect.stringMatching(/applies only to frequency hourly/) },
+    ]);
   });
   it('explains a malformed preset time', () => {
-    expect(errorsOf({ preset: { frequency: 'daily', at: '6pm' } })).toEqual([{ field: 'spec.preset.at', message: 'must be "HH:MM" on a 24-hour clock, e.g. "18:45"' }]);
+    expect(errorsOf({ preset: { frequency: 'daily', at: '6pm' } })).toEqual([
+      { field: 'spec.preset.at', message: 'must be "HH:MM" on a 24-hour clock, e.g. "18:45"' },
+    ]);
   });
   it('refuses an uneven interval and lists the ones that work', () => {
-    expect(errorsOf({ interval: '25m' })).toEqual([{ field: 'spec.interval', message: expect.stringContaining('Intervals that work: 1m') }]);
+    expect(errorsOf({ interval: '25m' })).toEqual([
+      { field: 'spec.interval', message: expect.stringContaining('Intervals that work: 1m') },
+    ]);
   });
 });
 
 describe('validateSpec: the operator minimum interval', () => {
   it('refuses a cron schedule that runs more often than the limit, saying the limit', () => {
     expect(errorsOf({ schedule: '*/5 * * * *' }, { minIntervalMinutes: 10 })).toEqual([
-      { field: 'spec.schedule', message: 'runs as often as every 5 minutes, but this operator allows at most one run every 10 minutes (its minimum-interval setting): choose a less frequent schedule' },
+      {
+        field: 'spec.schedule',
+        message:
+          'runs as often as every 5 minutes, but this operator allows at most one run every 10 minutes (its minimum-interval setting): choose a less frequent schedule',
+      },
     ]);
   });
   it('measures the closest pair of runs, not the average (0,5 past the hour is 5 minutes apart)', () => {
@@ -93,7 +112,9 @@ describe('validateSpec: the operator minimum interval', () => {
     expect(errorsOf({ schedule: '0 * * * *' }, { minIntervalMinutes: 10 })).toEqual([]);
   });
   it('applies to intervals and presets too', () => {
-    expect(errorsOf({ interval: '5m' }, { minIntervalMinutes: 15 })).toEqual([{ field: 'spec.interval', message: expect.stringContaining('every 5 minutes') }]);
+    expect(errorsOf({ interval: '5m' }, { minIntervalMinutes: 15 })).toEqual([
+      { field: 'spec.interval', message: expect.stringContaining('every 5 minutes') },
+    ]);
     expect(errorsOf({ preset: { frequency: 'hourly' } }, { minIntervalMinutes: 15 })).toEqual([]);
   });
   it('does not count the daylight-saving repeat as a shorter interval (a daily run is daily)', () => {
@@ -106,11 +127,26 @@ describe('validateSpec: the operator minimum interval', () => {
 
 describe('validateSpec: all problems at once', () => {
   it('reports shape, schedule and time-zone problems together, each with its field', () => {
-    const errors = errorsOf({ schedule: '0 0 * * 7', timeZone: 'europe/berlin', runHistoryLimit: 500, startingDeadlineSeconds: 5, bogus: true });
-    expect(errors.map((e) => e.field).sort()).toEqual(['spec', 'spec.runHistoryLimit', 'spec.schedule', 'spec.startingDeadlineSeconds', 'spec.timeZone']);
+    const errors = errorsOf({
+      schedule: '0 0 * * 7',
+      timeZone: 'europe/berlin',
+      runHistoryLimit: 500,
+      startingDeadlineSeconds: 5,
+      bogus: true,
+    });
+    expect(errors.map((e) => e.field).sort()).toEqual([
+      'spec',
+      'spec.runHistoryLimit',
+      'spec.schedule',
+      'spec.startingDeadlineSeconds',
+      'spec.timeZone',
+    ]);
     expect(errors).toContainEqual({ field: 'spec.runHistoryLimit', message: 'must be at most 100' });
     expect(errors).toContainEqual({ field: 'spec.startingDeadlineSeconds', message: 'must be at least 10' });
-    expect(errors).toContainEqual({ field: 'spec', message: 'unknown field "bogus": check the spelling against `kubectl explain schedule.spec`' });
+    expect(errors).toContainEqual({
+      field: 'spec',
+      message: 'unknown field "bogus": check the spelling against `kubectl explain schedule.spec`',
+    });
   });
 
   it('reports every bad cron field', () => {
@@ -134,7 +170,9 @@ describe('validateSpec: all problems at once', () => {
 
 describe('validateSpec: slot accounting fields (issue 10)', () => {
   it('accepts expectSuccessWithin at least as long as the shortest gap, pauseAfterConsecutiveFailures >= 1 and runHistoryMaxAge', () => {
-    expect(errorsOf({ schedule: '0 3 * * *', expectSuccessWithin: '25h', pauseAfterConsecutiveFailures: 1, runHistoryMaxAge: '30d' })).toEqual([]);
+    expect(
+      errorsOf({ schedule: '0 3 * * *', expectSuccessWithin: '25h', pauseAfterConsecutiveFailures: 1, runHistoryMaxAge: '30d' }),
+    ).toEqual([]);
     expect(errorsOf({ interval: '15m', expectSuccessWithin: '1h30m' })).toEqual([]);
     expect(errorsOf({ schedule: '0 * * * *', expectSuccessWithin: '60m' })).toEqual([]);
   });
@@ -144,7 +182,9 @@ describe('validateSpec: slot accounting fields (issue 10)', () => {
     ['0 3 * * *', '20h', /shortest gap between two runs \(1d\)/],
     ['0 9 * * 1-5', '23h', /shortest gap between two runs \(1d\)/],
   ])('refuses expectSuccessWithin shorter than the gap of %s: %s', (schedule, expectSuccessWithin, message) => {
-    expect(errorsOf({ schedule, expectSuccessWithin })).toEqual([{ field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) }]);
+    expect(errorsOf({ schedule, expectSuccessWithin })).toEqual([
+      { field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) },
+    ]);
   });
 
   it.each([
@@ -157,20 +197,31 @@ describe('validateSpec: slot accounting fields (issue 10)', () => {
     ['1000d', /longer than 366d: write at most "366d"/],
     ['999999d', /longer than 366d/],
   ])('refuses expectSuccessWithin %j with the fix', (expectSuccessWithin, message) => {
-    expect(errorsOf({ schedule: '* * * * *', expectSuccessWithin })).toEqual([{ field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) }]);
+    expect(errorsOf({ schedule: '* * * * *', expectSuccessWithin })).toEqual([
+      { field: 'spec.expectSuccessWithin', message: expect.stringMatching(message) },
+    ]);
   });
 
   it('refuses pauseAfterConsecutiveFailures 0 and negative, naming the field and the fix', () => {
     for (const n of [0, -3]) {
       expect(errorsOf({ schedule: '* * * * *', pauseAfterConsecutiveFailures: n })).toEqual([
-        { field: 'spec.pauseAfterConsecutiveFailures', message: 'must be at least 1 (pause after that many failed runs in a row); remove the field to never pause' },
+        {
+          field: 'spec.pauseAfterConsecutiveFailures',
+          message: 'must be at least 1 (pause after that many failed runs in a row); remove the field to never pause',
+        },
       ]);
     }
-    expect(errorsOf({ schedule: '* * * * *', pauseAfterConsecutiveFailures: 1.5 })).toEqual([{ field: 'spec.pauseAfterConsecutiveFailures', message: 'must be a whole number' }]);
+    expect(errorsOf({ schedule: '* * * * *', pauseAfterConsecutiveFailures: 1.5 })).toEqual([
+      { field: 'spec.pauseAfterConsecutiveFailures', message: 'must be a whole number' },
+    ]);
   });
 
   it('refuses a runHistoryMaxAge that is no duration or absurdly long', () => {
-    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '30 days' })).toEqual([{ field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/not a duration.*"30d"/) }]);
-    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '4000d' })).toEqual([{ field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/longer than 3660d/) }]);
+    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '30 days' })).toEqual([
+      { field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/not a duration.*"30d"/) },
+    ]);
+    expect(errorsOf({ schedule: '* * * * *', runHistoryMaxAge: '4000d' })).toEqual([
+      { field: 'spec.runHistoryMaxAge', message: expect.stringMatching(/longer than 3660d/) },
+    ]);
   });
 });

@@ -47,6 +47,8 @@ describe('the health and metrics server', () => {
   it('names the address and the fix when the port is taken', async () => {
     const url = await serve(createApp({}));
     const port = Number(new URL(url).port);
-    await expect(listen(createApp({}), { host: '127.0.0.1', port }, 'metrics')).rejects.toThrow(`cannot listen for metrics on 127.0.0.1:${port}: the port is in use`);
+    await expect(listen(createApp({}), { host: '127.0.0.1', port }, 'metrics')).rejects.toThrow(
+      `cannot listen for metrics on 127.0.0.1:${port}: the port is in use`,
+    );
   });
 });

@@ -15,7 +15,15 @@ function authorizer(allowed: (user: UserInfo, ns: string) => boolean = () => tru
     if (hold) await new Promise<void>((r) => held.push(r));
     return { allowed: allowed(user, namespace) };
   };
-  return { ask, asked, holdNext: () => (hold = true), release: () => { hold = false; for (const r of held.splice(0)) r(); } };
+  return {
+    ask,
+    asked,
+    holdNext: () => (hold = true),
+    release: () => {
+      hold = false;
+      for (const r of held.splice(0)) r();
+    },
+  };
 }
 
 function clock(start = 1_000_000) {
@@ -80,7 +88,7 @@ describe('cacheAccessReviews', () => {
     expect(a.asked.map((q) => q.user.username)).toEqual(['u2']);
   });
 
-  it('never serves one user\'s answer to the same name in other groups, with another uid or extra, or in another namespace', async () => {
+  it("never serves one user's answer to the same name in other groups, with another uid or extra, or in another namespace", async () => {
     const a = authorizer((u, ns) => (u.groups ?? []).includes('job-runners') && ns === 'team-a');
     const c = clock();
     const can = cacheAccessReviews(a.ask, { now: c.now });
@@ -120,14 +128,21 @@ describe('cacheAccessReviews', () => {
 
   it('does not keep a failed review: the next admission asks again', async () => {
     let calls = 0;
-    const can = cacheAccessReviews(async () => (++calls === 1 ? { allowed: false, error: 'connect ECONNREFUSED' } : { allowed: true }), { now: clock().now });
+    const can = cacheAccessReviews(async () => (++calls === 1 ? { allowed: false, error: 'connect ECONNREFUSED' } : { allowed: true }), {
+      now: clock().now,
+    });
     expect(await can(alice, 'team-a')).toEqual({ allowed: false, error: 'connect ECONNREFUSED' });
     expect(await can(alice, 'team-a')).toEqual({ allowed: true });
     expect(calls).toBe(2);
   });
 
   it('turns a throwing authorizer into a failed review (the webhook fails closed)', async () => {
-    const can = cacheAccessReviews(async () => { throw new Error('boom'); }, { now: clock().now });
+    const can = cacheAccessReviews(
+      async () => {
+        throw new Error('boom');
+      },
+      { now: clock().now },
+    );
     expect(await can(alice, 'team-a')).toEqual({ allowed: false, error: 'boom' });
     expect(can.stats().size).toBe(0);
   });

@@ -7,7 +7,18 @@ import type { CronJob } from '../../../src/types/kube.js';
 const template = { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } };
 const alice: UserInfo = { username: 'alice', uid: 'u-1', groups: ['team-a', 'system:authenticated'] };
 
-function review(spec: unknown, o: { operation?: 'CREATE' | 'UPDATE' | 'DELETE'; oldSpec?: unknown; user?: UserInfo; deleting?: boolean; kind?: string; annotations?: Record<string, string>; oldAnnotations?: Record<string, string> } = {}): AdmissionReview {
+function review(
+  spec: unknown,
+  o: {
+    operation?: 'CREATE' | 'UPDATE' | 'DELETE';
+    oldSpec?: unknown;
+    user?: UserInfo;
+    deleting?: boolean;
+    kind?: string;
+    annotations?: Record<string, string>;
+    oldAnnotations?: Record<string, string>;
+  } = {},
+): AdmissionReview {
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -18,21 +29,40 @@ function review(spec: unknown, o: { operation?: 'CREATE' | 'UPDATE' | 'DELETE'; 
       namespace: 'team-a',
       name: 'nightly',
       userInfo: o.user ?? alice,
-      object: { metadata: { name: 'nightly', namespace: 'team-a', ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}), ...(o.annotations ? { annotations: o.annotations } : {}) }, spec },
-      ...(o.oldSpec !== undefined ? { oldObject: { spec: o.oldSpec, ...(o.oldAnnotations ? { metadata: { annotations: o.oldAnnotations } } : {}) } } : {}),
+      object: {
+        metadata: {
+          name: 'nightly',
+          namespace: 'team-a',
+          ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+          ...(o.annotations ? { annotations: o.annotations } : {}),
+        },
+        spec,
+      },
+      ...(o.oldSpec !== undefined
+        ? { oldObject: { spec: o.oldSpec, ...(o.oldAnnotations ? { metadata: { annotations: o.oldAnnotations } } : {}) } }
+        : {}),
     },
   };
 }
 
-interface Recorded { dryRuns: CronJob[]; reviews: Array<{ user: UserInfo; namespace: string }> }
+interface Recorded {
+  dryRuns: CronJob[];
+  reviews: Array<{ user: UserInfo; namespace: string }>;
+}
 
 function deps(o: Partial<AdmitDeps> = {}): AdmitDeps & Recorded {
   const rec: Recorded = { dryRuns: [], reviews: [] };
   return {
     ...rec,
     checkJobPermission: true,
-    async dryRunCronJob(cj) { rec.dryRuns.push(cj); return { ok: true }; },
-    async canCreateJobs(user, namespace) { rec.reviews.push({ user, namespace }); return { allowed: true }; },
+    async dryRunCronJob(cj) {
+      rec.dryRuns.push(cj);
+      return { ok: true };
+    },
+    async canCreateJobs(user, namespace) {
+      rec.reviews.push({ user, namespace });
+      return { allowed: true };
+    },
     ...o,
   };
 }
@@ -42,7 +72,11 @@ const spec = (s: Record<string, unknown>) => ({ jobTemplate: template, ...s });
 // [name, spec, the message must match]
 const bad: Array<[string, unknown, RegExp]> = [
   ['no schedule, preset or interval', spec({}), /spec: set one of spec.schedule .*spec.preset .*spec.interval/],
-  ['both schedule and interval', spec({ schedule: '0 3 * * *', interval: '15m' }), /spec: set exactly one of .* this spec sets spec.schedule and spec.interval/],
+  [
+    'both schedule and interval',
+    spec({ schedule: '0 3 * * *', interval: '15m' }),
+    /spec: set exactly one of .* this spec sets spec.schedule and spec.interval/,
+  ],
   ['schedule, preset and interval', spec({ schedule: '0 3 * * *', preset: { frequency: 'daily' }, interval: '1h' }), /set exactly one of/],
   ['an empty schedule', spec({ schedule: '' }), /spec.schedule: must not be empty/],
   ['a schedule with a seconds field', spec({ schedule: '0 0 3 * * *' }), /spec.schedule: .*6 fields.*no seconds/],
@@ -58,27 +92,71 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['minute 60', spec({ schedule: '60 * * * *' }), /spec.schedule: minute field "60"/],
   ['hour 24', spec({ schedule: '0 24 * * *' }), /spec.schedule: hour field "24"/],
   ['month 13', spec({ schedule: '0 0 1 13 *' }), /spec.schedule: month field "13"/],
-  ['a schedule that can never fire (31 February)', spec({ schedule: '0 0 31 2 *' }), /spec.schedule: "0 0 31 2 \*" can never run.*pick a day that exists/],
+  [
+    'a schedule that can never fire (31 February)',
+    spec({ schedule: '0 0 31 2 *' }),
+    /spec.schedule: "0 0 31 2 \*" can never run.*pick a day that exists/,
+  ],
   ['30 February', spec({ schedule: '0 0 30 2 *' }), /can never run/],
-  ['@weekdays (not a Kubernetes macro)', spec({ schedule: '@weekdays' }), /spec.schedule: "@weekdays" is not a Kubernetes macro: write "0 0 \* \* 1-5"/],
+  [
+    '@weekdays (not a Kubernetes macro)',
+    spec({ schedule: '@weekdays' }),
+    /spec.schedule: "@weekdays" is not a Kubernetes macro: write "0 0 \* \* 1-5"/,
+  ],
   ['@minutely', spec({ schedule: '@minutely' }), /spec.schedule: "@minutely" is not a Kubernetes macro: write "\* \* \* \* \*"/],
   ['@reboot', spec({ schedule: '@reboot' }), /spec.schedule: "@reboot" has no meaning for a CronJob/],
-  ['@every (drifts, cannot be previewed)', spec({ schedule: '@every 1h' }), /spec.schedule: "@every 1h" is not supported.*spec.interval: "1h"/],
-  ['a lower-case time zone', spec({ schedule: '0 3 * * *', timeZone: 'europe/berlin' }), /spec.timeZone: unknown time zone "europe\/berlin": names are case-sensitive in Kubernetes, write "Europe\/Berlin"/],
-  ['the Local time zone', spec({ schedule: '0 3 * * *', timeZone: 'Local' }), /spec.timeZone: "Local" .*Kubernetes refuses it: write an explicit IANA name/],
-  ['an unknown time zone', spec({ schedule: '0 3 * * *', timeZone: 'Mars/Olympus_Mons' }), /spec.timeZone: unknown time zone "Mars\/Olympus_Mons": write an IANA name/],
-  ['an interval that does not divide an hour or a day', spec({ interval: '7m' }), /spec.interval: "7m" does not divide an hour or a day evenly.*Intervals that work: 1m, 2m/],
+  [
+    '@every (drifts, cannot be previewed)',
+    spec({ schedule: '@every 1h' }),
+    /spec.schedule: "@every 1h" is not supported.*spec.interval: "1h"/,
+  ],
+  [
+    'a lower-case time zone',
+    spec({ schedule: '0 3 * * *', timeZone: 'europe/berlin' }),
+    /spec.timeZone: unknown time zone "europe\/berlin": names are case-sensitive in Kubernetes, write "Europe\/Berlin"/,
+  ],
+  [
+    'the Local time zone',
+    spec({ schedule: '0 3 * * *', timeZone: 'Local' }),
+    /spec.timeZone: "Local" .*Kubernetes refuses it: write an explicit IANA name/,
+  ],
+  [
+    'an unknown time zone',
+    spec({ schedule: '0 3 * * *', timeZone: 'Mars/Olympus_Mons' }),
+    /spec.timeZone: unknown time zone "Mars\/Olympus_Mons": write an IANA name/,
+  ],
+  [
+    'an interval that does not divide an hour or a day',
+    spec({ interval: '7m' }),
+    /spec.interval: "7m" does not divide an hour or a day evenly.*Intervals that work: 1m, 2m/,
+  ],
   ['an interval in seconds', spec({ interval: '30s' }), /spec.interval: "30s" is not an interval: write a whole number of minutes/],
-  ['a preset with an unknown frequency', spec({ preset: { frequency: 'fortnightly' } }), /spec.preset.frequency: must be one of "hourly", "daily", "weekdays", "weekly", "monthly"/],
-  ['a preset time on a 12-hour clock', spec({ preset: { frequency: 'daily', at: '6:30pm' } }), /spec.preset.at: must be "HH:MM" on a 24-hour clock, e.g. "18:45"/],
+  [
+    'a preset with an unknown frequency',
+    spec({ preset: { frequency: 'fortnightly' } }),
+    /spec.preset.frequency: must be one of "hourly", "daily", "weekdays", "weekly", "monthly"/,
+  ],
+  [
+    'a preset time on a 12-hour clock',
+    spec({ preset: { frequency: 'daily', at: '6:30pm' } }),
+    /spec.preset.at: must be "HH:MM" on a 24-hour clock, e.g. "18:45"/,
+  ],
   ['a preset dayOfWeek 7', spec({ preset: { frequency: 'weekly', dayOfWeek: 7 } }), /spec.preset.dayOfWeek: must be at most 6/],
-  ['startingDeadlineSeconds under 10', spec({ schedule: '0 3 * * *', startingDeadlineSeconds: 5 }), /spec.startingDeadlineSeconds: must be at least 10/],
+  [
+    'startingDeadlineSeconds under 10',
+    spec({ schedule: '0 3 * * *', startingDeadlineSeconds: 5 }),
+    /spec.startingDeadlineSeconds: must be at least 10/,
+  ],
   ['runHistoryLimit over 100', spec({ schedule: '0 3 * * *', runHistoryLimit: 500 }), /spec.runHistoryLimit: must be at most 100/],
   ['a misspelled field', spec({ schedule: '0 3 * * *', timezone: 'UTC' }), /spec: unknown field "timezone": check the spelling/],
   ['a string where a boolean belongs', spec({ schedule: '0 3 * * *', suspend: 'yes' }), /spec.suspend: must be a boolean, not a string/],
   ['no jobTemplate', { schedule: '0 3 * * *' }, /spec.jobTemplate: is required/],
   ['a notify without url', spec({ schedule: '0 3 * * *', notify: { on: ['Failed'] } }), /spec.notify.url: is required/],
-  ['a notify.on with an unknown result', spec({ schedule: '0 3 * * *', notify: { url: 'https://hooks.example/x', on: ['Crashed'] } }), /spec.notify.on.0: must be one of "Succeeded", "Failed"/],
+  [
+    'a notify.on with an unknown result',
+    spec({ schedule: '0 3 * * *', notify: { url: 'https://hooks.example/x', on: ['Crashed'] } }),
+    /spec.notify.on.0: must be one of "Succeeded", "Failed"/,
+  ],
 ];
 
 describe('admit refuses invalid Schedules, naming the field and the fix', () => {
@@ -95,13 +173,18 @@ describe('admit refuses invalid Schedules, naming the field and the fix', () => 
   });
 
   it('refuses an update too, when it changes spec into something invalid', async () => {
-    const out = await admit(review(spec({ schedule: '0 0 31 2 *' }), { operation: 'UPDATE', oldSpec: spec({ schedule: '0 3 * * *' }) }), deps());
+    const out = await admit(
+      review(spec({ schedule: '0 0 31 2 *' }), { operation: 'UPDATE', oldSpec: spec({ schedule: '0 3 * * *' }) }),
+      deps(),
+    );
     expect(out.response!.allowed).toBe(false);
   });
 
-  it('applies the operator\'s minimum interval', async () => {
+  it("applies the operator's minimum interval", async () => {
     const out = await admit(review(spec({ interval: '5m' })), deps({ minIntervalMinutes: 15 }));
-    expect(out.response!.status!.message).toMatch(/spec.interval: runs as often as every 5 minutes, but this operator allows at most one run every 15 minutes/);
+    expect(out.response!.status!.message).toMatch(
+      /spec.interval: runs as often as every 5 minutes, but this operator allows at most one run every 15 minutes/,
+    );
   });
 });
 
@@ -116,7 +199,7 @@ describe('admit: the confused-deputy guard', () => {
     );
   });
 
-  it('asks about the requesting user, with their groups, in the Schedule\'s namespace', async () => {
+  it("asks about the requesting user, with their groups, in the Schedule's namespace", async () => {
     const d = deps();
     await admit(review(spec({ schedule: '0 3 * * *' })), d);
     expect(d.reviews).toEqual([{ user: alice, namespace: 'team-a' }]);
@@ -148,8 +231,14 @@ describe('admit: the server-side dry run', () => {
     expect(cj.spec.jobTemplate.spec).toEqual(template.spec);
   });
 
-  it('refuses a jobTemplate the API server refuses, in the API server\'s words', async () => {
-    const d = deps({ dryRunCronJob: async () => ({ ok: false, invalid: true, causes: ['spec.jobTemplate.spec.template.spec.containers[0].image: Required value'] }) });
+  it("refuses a jobTemplate the API server refuses, in the API server's words", async () => {
+    const d = deps({
+      dryRunCronJob: async () => ({
+        ok: false,
+        invalid: true,
+        causes: ['spec.jobTemplate.spec.template.spec.containers[0].image: Required value'],
+      }),
+    });
     const out = await admit(review(spec({ schedule: '0 3 * * *' })), d);
     expect(out.response).toMatchObject({ allowed: false, status: { code: 422, reason: 'Invalid' } });
     expect(out.response!.status!.message).toBe(
@@ -166,13 +255,19 @@ describe('admit: the server-side dry run', () => {
 });
 
 describe('admit: what is not judged', () => {
-  const refuseAll = () => deps({ dryRunCronJob: async () => ({ ok: false, invalid: true, causes: ['x'] }), canCreateJobs: async () => ({ allowed: false }) });
+  const refuseAll = () =>
+    deps({ dryRunCronJob: async () => ({ ok: false, invalid: true, causes: ['x'] }), canCreateJobs: async () => ({ allowed: false }) });
 
   it('admits an update that leaves spec and the request tokens alone (labels, other annotations), even from a user without Job rights', async () => {
     const s = spec({ schedule: '0 0 31 2 *' });
     const tokens = { [RUN]: 't1', [RESUME]: 'r1' };
     expect((await admit(review(s, { operation: 'UPDATE', oldSpec: structuredClone(s) }), refuseAll())).response!.allowed).toBe(true);
-    const other = review(s, { operation: 'UPDATE', oldSpec: structuredClone(s), annotations: { ...tokens, note: 'x' }, oldAnnotations: tokens });
+    const other = review(s, {
+      operation: 'UPDATE',
+      oldSpec: structuredClone(s),
+      annotations: { ...tokens, note: 'x' },
+      oldAnnotations: tokens,
+    });
     expect((await admit(other, refuseAll())).response!.allowed).toBe(true);
   });
 
@@ -193,7 +288,19 @@ describe('admit: what is not judged', () => {
 
 describe('dryRunCronJobFor', () => {
   it('uses a generated name, so an update never collides with the existing CronJob', () => {
-    const cj = dryRunCronJobFor('ns', { jobTemplate: template, timeZone: 'UTC', suspend: false, startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, runHistoryLimit: 10 } as never, '0 3 * * *');
+    const cj = dryRunCronJobFor(
+      'ns',
+      {
+        jobTemplate: template,
+        timeZone: 'UTC',
+        suspend: false,
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 1,
+        runHistoryLimit: 10,
+      } as never,
+      '0 3 * * *',
+    );
     expect(cj.metadata.name).toBeUndefined();
     expect((cj.metadata as { generateName?: string }).generateName).toBe('schedule-admission-');
   });
@@ -204,8 +311,18 @@ const RESUME = 'schedule-operator.io/resume-requested-at';
 
 describe('admit: run-now and resume tokens need the right to create Jobs (issue 9.2)', () => {
   const s = spec({ schedule: '0 3 * * *' });
-  const update = (annotations: Record<string, string>, oldAnnotations: Record<string, string> = {}, o: { oldSpec?: unknown; user?: UserInfo } = {}) =>
-    review(s, { operation: 'UPDATE', oldSpec: o.oldSpec ?? structuredClone(s), annotations, oldAnnotations, ...(o.user ? { user: o.user } : {}) });
+  const update = (
+    annotations: Record<string, string>,
+    oldAnnotations: Record<string, string> = {},
+    o: { oldSpec?: unknown; user?: UserInfo } = {},
+  ) =>
+    review(s, {
+      operation: 'UPDATE',
+      oldSpec: o.oldSpec ?? structuredClone(s),
+      annotations,
+      oldAnnotations,
+      ...(o.user ? { user: o.user } : {}),
+    });
   const noJobs = () => deps({ canCreateJobs: async () => ({ allowed: false }) });
 
   it('refuses a new run-now token from a user who may not create Jobs, naming the permission', async () => {
@@ -221,7 +338,9 @@ describe('admit: run-now and resume tokens need the right to create Jobs (issue 
   it('refuses a changed resume token the same way', async () => {
     const out = await admit(update({ [RESUME]: 'r2' }, { [RESUME]: 'r1' }), noJobs());
     expect(out.response).toMatchObject({ allowed: false, status: { code: 403 } });
-    expect(out.response!.status!.message).toMatch(/setting metadata.annotations\["schedule-operator.io\/resume-requested-at"\] is refused: user "alice" may not create jobs in namespace "team-a": resuming a paused Schedule lets it start Jobs again, so it needs the same right as kubectl create job --from=cronjob\/nightly/);
+    expect(out.response!.status!.message).toMatch(
+      /setting metadata.annotations\["schedule-operator.io\/resume-requested-at"\] is refused: user "alice" may not create jobs in namespace "team-a": resuming a paused Schedule lets it start Jobs again, so it needs the same right as kubectl create job --from=cronjob\/nightly/,
+    );
   });
 
   it('asks the same SubjectAccessReview as for create, and admits a user who may create Jobs without a dry run (spec unchanged)', async () => {
@@ -272,12 +391,27 @@ describe('admit: run-now and resume tokens need the right to create Jobs (issue 
 describe('admit: bad tokens are refused with the annotation and the fix', () => {
   const s = spec({ schedule: '0 3 * * *' });
   it.each([
-    ['a 10 KiB run-now token', RUN, 'x'.repeat(10 * 1024), /metadata.annotations\["schedule-operator.io\/run-requested-at"\]: the token is 10240 characters long; a token is at most 253 printable characters: set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)/],
-    ['a token with a newline', RUN, 'now\nforged log line', /run-requested-at"\]: the token contains the unprintable character U\+000A at position 3; a token is at most 253 printable characters/],
+    [
+      'a 10 KiB run-now token',
+      RUN,
+      'x'.repeat(10 * 1024),
+      /metadata.annotations\["schedule-operator.io\/run-requested-at"\]: the token is 10240 characters long; a token is at most 253 printable characters: set it to a new, short value such as the current time in RFC 3339 \(`schedule-operator run <name>` does that\)/,
+    ],
+    [
+      'a token with a newline',
+      RUN,
+      'now\nforged log line',
+      /run-requested-at"\]: the token contains the unprintable character U\+000A at position 3; a token is at most 253 printable characters/,
+    ],
     ['a token with NUL', RUN, 'a\u0000b', /U\+0000 at position 1/],
     ['a token with ESC (terminal escape)', RUN, '\u001b[31mred', /U\+001B at position 0/],
     ['a token with a bidi override', RUN, 'abc\u202Edef', /U\+202E/],
-    ['a 10 KiB resume token', RESUME, 'r'.repeat(10 * 1024), /resume-requested-at"\]: the token is 10240 characters long; .*`schedule-operator resume <name>`/],
+    [
+      'a 10 KiB resume token',
+      RESUME,
+      'r'.repeat(10 * 1024),
+      /resume-requested-at"\]: the token is 10240 characters long; .*`schedule-operator resume <name>`/,
+    ],
     ['a resume token with a tab', RESUME, 'a\tb', /resume-requested-at"\]: the token contains the unprintable character U\+0009/],
   ])('refuses %s (before asking anything)', async (_what, annotation, token, message) => {
     const d = deps();
@@ -302,7 +436,10 @@ describe('admit: bad tokens are refused with the annotation and the fix', () => 
 
   it('does not judge a bad token that is already there (an unrelated update is not blocked)', async () => {
     const bad = { [RUN]: 'x'.repeat(10 * 1024) };
-    const out = await admit(review(spec({ schedule: '0 4 * * *' }), { operation: 'UPDATE', oldSpec: s, annotations: bad, oldAnnotations: bad }), deps());
+    const out = await admit(
+      review(spec({ schedule: '0 4 * * *' }), { operation: 'UPDATE', oldSpec: s, annotations: bad, oldAnnotations: bad }),
+      deps(),
+    );
     expect(out.response!.allowed).toBe(true);
   });
 });
