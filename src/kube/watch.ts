@@ -53,11 +53,13 @@ const LIST_RESTARTS = 3;
  * reconnect together, as client-go does). A watch that stays silent - no byte at all - longer than the
  * server could keep it open is dead (a frozen or vanished API server, a dropped connection behind a NAT):
  * the watchdog aborts it and the informer watches again from the last resourceVersion.
- *   - SILENCE_GRACE_MS: silence allowed beyond timeoutSeconds before the watchdog fires (330-630 s in all).
- *   - HEARTBEAT_SILENCE_MS: once the server has sent a bookmark on this watch it is known to send them about
- *     once a minute (Kubernetes >= 1.27 does, to keep idle watches provably alive; gaps of up to 120 s were
- *     seen on a busy test machine); then 125 s without a byte means the watch is dead. A false alarm costs one
- *     new watch from the last resourceVersion, nothing more.
+ *   - HEARTBEAT_SILENCE_MS: the API server sends a bookmark on a watch that asked for them about once a minute
+ *     (Kubernetes >= 1.27 does, to keep idle watches provably alive; gaps of up to 120 s were seen on a busy
+ *     test machine), so 125 s without a byte means the watch is dead, from its first second on.
+ *   - SILENCE_GRACE_MS: a server that sends no bookmarks ends the watch at timeoutSeconds; the watchdog
+ *     waits that long plus this grace when it is shorter than the heartbeat limit.
+ * A false alarm (a server without bookmarks, a watch quiet for 125 s) costs one new watch from the last
+ * resourceVersion, nothing more.
  */
 export const WATCH_TIMEOUT_MIN_S = 300;
 export const SILENCE_GRACE_MS = 30_000;
@@ -96,7 +98,7 @@ export class Watchdog {
 
   constructor(
     private readonly t: Clock,
-    private limitMs: number,
+    private readonly limitMs: number,
     private readonly onSilent: (silentMs: number) => void,
   ) {
     this.last = t.monotonicMs();
@@ -105,14 +107,6 @@ export class Watchdog {
 
   kick(): void {
     this.last = this.t.monotonicMs();
-  }
-
-  /** tighten lowers the limit (never raises it), counted from the last kick. */
-  tighten(limitMs: number): void {
-    if (this.stopped || limitMs >= this.limitMs) return;
-    this.limitMs = limitMs;
-    this.timer?.cancel();
-    this.arm(Math.max(0, this.last + limitMs - this.t.monotonicMs()));
   }
 
   stop(): void {
@@ -238,7 +232,8 @@ export function restListWatch<T extends KObject>(
           await kc.applyTo(opts);
           if (aborted) return finish();
           // From here on, silence (while connecting, waiting for headers or streaming) is watched.
-          dog = new Watchdog(t, timeoutSeconds * 1000 + (options.graceMs ?? SILENCE_GRACE_MS), (silentMs) => {
+          const silenceLimitMs = Math.min(timeoutSeconds * 1000 + (options.graceMs ?? SILENCE_GRACE_MS), options.heartbeatSilenceMs ?? HEARTBEAT_SILENCE_MS);
+          dog = new Watchdog(t, silenceLimitMs, (silentMs) => {
             req?.destroy();
             finish(new SilentWatchError(silentMs));
           });
@@ -278,12 +273,7 @@ export function restListWatch<T extends KObject>(
                 return false;
               }
               const obj = event.object as unknown as T;
-              if (event.type === 'BOOKMARK') {
-                dog?.tighten(options.heartbeatSilenceMs ?? HEARTBEAT_SILENCE_MS);
-                onEvent('BOOKMARK', obj);
-              } else {
-                onEvent(event.type as WatchEventType, cached(obj));
-              }
+              onEvent(event.type as WatchEventType, event.type === 'BOOKMARK' ? obj : cached(obj));
               return true;
             };
             res.on('data', (chunk: Buffer) => {
