@@ -232,7 +232,10 @@ export function restListWatch<T extends KObject>(
           await kc.applyTo(opts);
           if (aborted) return finish();
           // From here on, silence (while connecting, waiting for headers or streaming) is watched.
-          const silenceLimitMs = Math.min(timeoutSeconds * 1000 + (options.graceMs ?? SILENCE_GRACE_MS), options.heartbeatSilenceMs ?? HEARTBEAT_SILENCE_MS);
+          const silenceLimitMs = Math.min(
+            timeoutSeconds * 1000 + (options.graceMs ?? SILENCE_GRACE_MS),
+            options.heartbeatSilenceMs ?? HEARTBEAT_SILENCE_MS,
+          );
           dog = new Watchdog(t, silenceLimitMs, (silentMs) => {
             req?.destroy();
             finish(new SilentWatchError(silentMs));
