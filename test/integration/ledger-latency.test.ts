@@ -13,6 +13,7 @@ let jobs: JobWatch;
 const finishedAt = new Map<string, number>(); // schedule -> when its Job was seen finished
 const countedAt = new Map<string, number>(); // schedule -> when its status was seen counting it
 let abortSchedules: AbortController | undefined;
+let stopped = false;
 
 beforeAll(async () => {
   jobs = new JobWatch(env.kubeconfig, env.ns, (_uid, job) => {
@@ -21,18 +22,25 @@ beforeAll(async () => {
   await jobs.start();
   const kc = new KubeConfig();
   kc.loadFromFile(env.kubeconfig);
-  abortSchedules = await new Watch(kc).watch(
-    schedulesPath(env.ns),
-    {},
-    (_phase, s: any) => {
-      if ((s?.status?.runs?.total ?? 0) >= 1 && !countedAt.has(s.metadata.name)) countedAt.set(s.metadata.name, Date.now());
-    },
-    () => undefined,
-  );
+  // The watch starts again whenever it ends (a server timeout, an error right after the CRD was installed): a
+  // new watch lists every Schedule as ADDED, so no count is missed, only seen later.
+  const watchSchedules = async (): Promise<void> => {
+    if (stopped) return;
+    abortSchedules = await new Watch(kc).watch(
+      schedulesPath(env.ns),
+      {},
+      (_phase, s: any) => {
+        if ((s?.status?.runs?.total ?? 0) >= 1 && !countedAt.has(s.metadata.name)) countedAt.set(s.metadata.name, Date.now());
+      },
+      () => void setTimeout(() => void watchSchedules().catch(() => undefined), 100),
+    );
+  };
+  await watchSchedules();
   await env.start();
 });
 
 afterAll(async () => {
+  stopped = true;
   abortSchedules?.abort();
   jobs?.stop();
 });
