@@ -40,6 +40,8 @@ export interface ReconcileDeps {
   runMetrics?: RunMetrics | undefined;
   /** statusWritten hears of every status write, with the Schedule the API server returned (read-your-writes). */
   statusWritten?: ((written: Schedule) => void) | undefined;
+  /** statusConflict hears of a status write the API server refused with 409: the Schedule read was stale. */
+  statusConflict?: (() => void) | undefined;
   /** firstTime(key) is true the first time this process asks about key (a warning logged once, not every pass). */
   firstTime?: ((key: string) => boolean) | undefined;
 }

@@ -50,6 +50,12 @@ export class ScheduleController {
    * and write with a stale resourceVersion (a 409, again and again until the cache catches up).
    */
   private readonly written = new Map<string, { over: string | undefined; schedule: Schedule }>();
+  /**
+   * stale: keys whose last status write was refused with 409. The cache is behind the API server (our own write
+   * is not the newest, or the Schedule informer is down for a while, e.g. after an API-server restart), so the
+   * next pass reads the Schedule once from the API server instead of writing from the same stale copy again.
+   */
+  private readonly stale = new Set<string>();
   private readonly runMetrics: RunMetrics;
   /** warned: what this process has logged once (e.g. no RBAC to read the pods of failed runs, per namespace). */
   private readonly warned = new Set<string>();
@@ -93,7 +99,12 @@ export class ScheduleController {
 
   private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number }> {
     const { namespace, name } = splitKey(key);
-    const schedule = this.freshest(key, this.deps.schedules.get(namespace, name));
+    const cached = this.deps.schedules.get(namespace, name);
+    if (this.stale.delete(key) && cached) {
+      const live = await this.deps.kube.getSchedule(namespace, name);
+      if (live) this.written.set(key, { over: cached.metadata.resourceVersion, schedule: live });
+    }
+    const schedule = this.freshest(key, cached);
     const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
     if (!schedule || schedule.metadata.deletionTimestamp) {
       // Owner references let the GC remove the CronJob and Jobs; the ledger finalizer must not hold them.
@@ -114,7 +125,8 @@ export class ScheduleController {
         requeue: this.requeue,
         notifier: this.notifier,
         runMetrics: this.runMetrics,
-        statusWritten: (written) => this.written.set(key, { over: schedule.metadata.resourceVersion, schedule: written }),
+        statusWritten: (written) => this.written.set(key, { over: cached?.metadata.resourceVersion, schedule: written }),
+        statusConflict: () => this.stale.add(key),
         firstTime: (what) => !this.warned.has(what) && this.warned.add(what) !== undefined,
       },
     );

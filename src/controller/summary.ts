@@ -3,7 +3,7 @@
 // Events and metrics of the slots, pause and Overdue it wrote - all only after the write succeeded.
 import { CONDITION_READY, findCondition, Reason } from '../api/conditions.js';
 import type { Run, RunRequest, ScheduleStatus } from '../api/schedule.js';
-import { RUN_REFUSED, type FailedPass } from '../errors.js';
+import { ErrorCode, RUN_REFUSED, type FailedPass } from '../errors.js';
 import { calls, classify } from '../kube/classify.js';
 import type { EventRecord } from '../types/kube.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -49,6 +49,7 @@ export async function summarize(pass: Pass, failed: FailedPass | undefined): Pro
     deps.statusWritten?.(written);
   } catch (err) {
     const writeFailed = asFailedPass(err, pass);
+    if (writeFailed.failure.code === ErrorCode.Conflict) deps.statusConflict?.();
     pass.log.warn({ err: writeFailed.message, code: writeFailed.failure.code }, 'status not written; retrying with backoff');
     return failed ?? writeFailed;
   }

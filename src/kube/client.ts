@@ -22,6 +22,8 @@ export interface KubeClient {
   recordEvent(schedule: ObjectRef, event: EventRecord): Promise<void>;
   /** createJob creates a Job (run now); fails with AlreadyExists (409) when the name is taken. */
   createJob(job: Job): Promise<Job>;
+  /** getSchedule reads a Schedule from the API server (not a cache); undefined when it does not exist. */
+  getSchedule(namespace: string, name: string): Promise<Schedule | undefined>;
   /** getJob reads a Job from the API server (not a cache); undefined when it does not exist. */
   getJob(namespace: string, name: string): Promise<Job | undefined>;
   /** addJobFinalizer adds a finalizer (strategic merge; a no-op when present). A Job already gone or being deleted is left alone. */
@@ -98,6 +100,15 @@ export function kubeClient(rest: Rest, opts: { instance: string; clock?: Clock }
         body: job,
         query: { fieldManager: MANAGER },
       });
+    },
+
+    async getSchedule(namespace, name) {
+      try {
+        return await rest.request<Schedule>('GET', `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
     },
 
     async getJob(namespace, name) {

@@ -19,6 +19,7 @@ export function countWrites(inner: KubeClient, counter: Counter<'verb' | 'resour
     addJobFinalizer: counted('patch', 'jobs', inner.addJobFinalizer.bind(inner)),
     removeJobFinalizer: counted('patch', 'jobs', inner.removeJobFinalizer.bind(inner)),
     addActiveJobs: counted('patch', 'cronjobs/status', inner.addActiveJobs.bind(inner)),
+    getSchedule: inner.getSchedule.bind(inner),
     getJob: inner.getJob.bind(inner),
     getSecretValue: inner.getSecretValue.bind(inner),
     listPods: inner.listPods.bind(inner),

@@ -23,6 +23,10 @@ export class FakeKube implements KubeClient {
   pods = new Map<string, Pod[]>();
   /** podLists records every listPods call as "namespace selector". */
   podLists: string[] = [];
+  /** schedules is the API server's truth about Schedules, for getSchedule (tests put what the server holds). */
+  schedules = new Map<string, Schedule>();
+  /** scheduleReads counts getSchedule calls. */
+  scheduleReads = 0;
   /** jobs is the API server's truth about Jobs (getJob reads it; createJob and finalizer patches change it). */
   jobs = new Map<string, Job>();
   /** secrets holds Secret values by "namespace/name/key". */
@@ -85,6 +89,19 @@ export class FakeKube implements KubeClient {
     });
     this.jobs.set(key, stored);
     return structuredClone(stored);
+  }
+
+  /** serverHas makes `schedule` the API server's current copy (another client wrote it): status writes over an older resourceVersion then get 409. */
+  serverHas(schedule: Schedule): void {
+    const key = `${schedule.metadata.namespace}/${schedule.metadata.name}`;
+    this.schedules.set(key, structuredClone(schedule));
+    if (schedule.metadata.resourceVersion) this.scheduleRvs.set(key, schedule.metadata.resourceVersion);
+  }
+
+  async getSchedule(namespace: string, name: string): Promise<Schedule | undefined> {
+    this.scheduleReads++;
+    const s = this.schedules.get(`${namespace}/${name}`);
+    return s ? structuredClone(s) : undefined;
   }
 
   async getJob(namespace: string, name: string): Promise<Job | undefined> {

@@ -397,6 +397,40 @@ describe('the controller reads its own status writes', () => {
     expect((kube.writes[1]!.body as ScheduleStatus).conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True' });
     controller.notifier.stop();
   });
+
+  it('after a status write refused with 409, the next pass reads the Schedule once from the API server and writes over it', async () => {
+    const cached = schedule();
+    const jobs: Job[] = [];
+    const controller = new ScheduleController({
+      schedules: cache(() => [cached]),
+      cronJobs: cache(() => [...kube.cronJobs.values()]),
+      jobs: cache(() => jobs),
+      kube,
+      metrics: createMetrics(new Registry(), { perSchedule: true }),
+      log: pino({ level: 'silent' }),
+      now: () => NOW,
+      resyncMs: 600_000,
+      enqueue: () => undefined,
+    });
+    kube.checkResourceVersion = true;
+    await controller.handle('team-a/nightly'); // settles: our write is the newest copy, the cache still at 10
+    const ours = kube.writes.find((w) => w.verb === 'updateStatus')!.body as ScheduleStatus;
+    // Another client writes the Schedule (an annotation); the cache does not see it (its watch is down).
+    kube.serverHas({ ...cached, metadata: { ...cached.metadata, resourceVersion: '500', annotations: { team: 'a' } }, status: ours });
+    jobs.push(job(1, { result: 'Succeeded' }));
+    kube.clear();
+    await expect(controller.handle('team-a/nightly')).rejects.toBeInstanceOf(FailedPass); // 409: written over a stale copy
+    expect(kube.scheduleReads).toBe(0);
+    kube.clear();
+    await controller.handle('team-a/nightly');
+    expect(kube.scheduleReads).toBe(1);
+    const counted = kube.writes.find((w) => w.verb === 'updateStatus')!.body as ScheduleStatus;
+    expect(counted.runs).toMatchObject({ total: 1, succeeded: 1 });
+    kube.clear();
+    await controller.handle('team-a/nightly'); // no more live reads once a write went through
+    expect(kube.scheduleReads).toBe(1);
+    controller.notifier.stop();
+  });
 });
 
 it('reconcile: a pass whose step stops still runs the summary and the steps after it', async () => {
