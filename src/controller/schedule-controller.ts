@@ -49,7 +49,7 @@ export class ScheduleController {
    * with the stale status (skipping a write it needs, e.g. Ready back to True after a failed pass wrote Unknown)
    * and write with a stale resourceVersion (a 409, again and again until the cache catches up).
    */
-  private readonly written = new Map<string, { over: string | undefined; schedule: Schedule }>();
+  private readonly written = new Map<string, { over: Set<string>; schedule: Schedule }>();
   /**
    * stale: keys whose last status write was refused with 409. The cache is behind the API server (our own write
    * is not the newest, or the Schedule informer is down for a while, e.g. after an API-server restart), so the
@@ -102,7 +102,7 @@ export class ScheduleController {
     const cached = this.deps.schedules.get(namespace, name);
     if (this.stale.delete(key) && cached) {
       const live = await this.deps.kube.getSchedule(namespace, name);
-      if (live) this.written.set(key, { over: cached.metadata.resourceVersion, schedule: live });
+      if (live) this.remember(key, cached, live);
     }
     const schedule = this.freshest(key, cached);
     const jobs = this.deps.jobs.list(namespace).filter((j) => j.metadata.labels?.[LABEL_SCHEDULE] === name);
@@ -125,7 +125,7 @@ export class ScheduleController {
         requeue: this.requeue,
         notifier: this.notifier,
         runMetrics: this.runMetrics,
-        statusWritten: (written) => this.written.set(key, { over: cached?.metadata.resourceVersion, schedule: written }),
+        statusWritten: (written) => this.remember(key, schedule, written),
         statusConflict: () => this.stale.add(key),
         firstTime: (what) => !this.warned.has(what) && this.warned.add(what) !== undefined,
       },
@@ -133,12 +133,23 @@ export class ScheduleController {
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   }
 
-  /** freshest: our own last status write while the cache still holds the version it replaced, else the cached Schedule. */
+  /**
+   * freshest: our own newest copy (the last status write, or the live read after a 409) while the cache still holds
+   * a version that copy replaced, else the cached Schedule.
+   */
   private freshest(key: string, cached: Schedule | undefined): Schedule | undefined {
     const mine = this.written.get(key);
-    if (mine && cached && cached.metadata.resourceVersion === mine.over) return mine.schedule;
+    const rv = cached?.metadata.resourceVersion;
+    if (mine && rv !== undefined && mine.over.has(rv)) return mine.schedule;
     this.written.delete(key); // the cache has caught up (or moved on, or the Schedule is gone)
     return cached;
+  }
+
+  /** remember keeps `copy` as the newest Schedule of `key`; it replaces `over` and every version that one replaced. */
+  private remember(key: string, over: Schedule, copy: Schedule): void {
+    const replaced = new Set(this.written.get(key)?.over);
+    if (over.metadata.resourceVersion !== undefined) replaced.add(over.metadata.resourceVersion);
+    this.written.set(key, { over: replaced, schedule: copy });
   }
 
   /** failed logs a failed pass the work queue will retry: a warning, an error from the fifth failure in a row on. */
