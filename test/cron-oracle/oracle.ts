@@ -26,9 +26,23 @@ export interface OracleAnswer {
 export const buildOracle = (): string =>
   buildGoTool({ sourceDir: SOURCE_DIR, sources: ['main.go', 'go.mod', 'go.sum'], binary: 'cron-oracle' });
 
+// The zone list is read from $GOROOT/lib/time/zoneinfo.zip (the file time/tzdata embeds). Go tools are built
+// with -trimpath, which leaves runtime.GOROOT() empty, so the oracle is told where the toolchain lives.
+let goroot: string | undefined;
+const goRoot = (): string => {
+  goroot ??= execFileSync('go', ['env', 'GOROOT'], { env: { ...process.env, GOTOOLCHAIN: 'local' } })
+    .toString('utf8')
+    .trim();
+  return goroot;
+};
+
 /** askOracle sends all requests in one run and returns the answers in the same order. */
 export function askOracle(requests: OracleRequest[]): OracleAnswer[] {
-  const out = execFileSync(buildOracle(), [], { input: JSON.stringify(requests), maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(buildOracle(), [], {
+    input: JSON.stringify(requests),
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, GOROOT: goRoot() },
+  });
   const answers = JSON.parse(out.toString('utf8')) as OracleAnswer[];
   if (answers.length !== requests.length) throw new Error(`oracle answered ${answers.length} of ${requests.length} requests`);
   return answers;
