@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/cron-oracle/global-setup.ts'],
         },
       },
       {
