@@ -18,6 +18,7 @@ import { configHelp, parseConfig, type Config } from './config.js';
 import { Manager } from './controller/manager.js';
 import { kubeClient } from './kube/client.js';
 import { countWrites } from './kube/counting.js';
+import { sendEventsInBackground } from './kube/event-sender.js';
 import { gateWrites } from './kube/leader-gate.js';
 import { LeaderElector } from './kube/lease.js';
 import { loadKubeconfig, SERVICE_ACCOUNT_DIR, type RestConfig } from './kube/kubeconfig.js';
@@ -29,6 +30,8 @@ import { startWebhook } from './webhook/start.js';
 import type { WebhookServer } from './webhook/server.js';
 
 const SA_NAMESPACE_FILE = join(SERVICE_ACCOUNT_DIR, 'namespace');
+/** EVENT_FLUSH_MS: on shutdown, how long the Events still queued get to leave (src/kube/event-sender.ts). */
+const EVENT_FLUSH_MS = 2000;
 
 function leaseNamespace(config: Config, env: Record<string, string | undefined>): string {
   if (config.leaderElectionNamespace) return config.leaderElectionNamespace;
@@ -72,7 +75,14 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
   const registry = new Registry();
   const metrics = createMetrics(registry, { perSchedule: config.perScheduleMetrics });
   let leading = !config.leaderElect;
-  const kube = gateWrites(countWrites(kubeClient(rest, { instance: identity }), metrics.apiWrites), () => leading);
+  const events = sendEventsInBackground(
+    gateWrites(countWrites(kubeClient(rest, { instance: identity }), metrics.apiWrites), () => leading),
+    {
+      log,
+      onDropped: (why) => metrics.eventsDropped.inc({ why }),
+    },
+  );
+  const kube = events.client;
   const manager = new Manager({
     listWatch: (ref) => restListWatch(kc, rest, ref),
     kube,
@@ -155,6 +165,7 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     log.info({ reason: why }, 'stopping');
     syncWait?.cancel();
     await manager.stop();
+    await events.flush(EVENT_FLUSH_MS);
     if (code === 0) await elector?.stop();
     leading = false;
     metrics.leader.set({ name: config.leaderElectionId }, 0);

@@ -17,6 +17,7 @@ export interface Metrics {
   reconcileTime: Histogram<'controller'>;
   workqueue: WorkqueueMetrics;
   apiWrites: Counter<'verb' | 'resource'>;
+  eventsDropped: Counter<'why'>;
   /** leader is 1 while this process holds the Lease (client-go's leader_election_master_status). */
   leader: Gauge<'name'>;
   /** observeSchedules points the schedule gauges at the Schedules the cache holds. */
@@ -191,6 +192,12 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
       name: 'schedule_operator_api_writes_total',
       help: 'API writes the operator made, by verb and resource',
       labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    eventsDropped: new Counter({
+      name: 'schedule_operator_events_dropped_total',
+      help: 'Events never sent: why=overflow (the event queue was full) or failed (the API server refused or did not answer)',
+      labelNames: ['why'],
       registers,
     }),
     leader: new Gauge({
