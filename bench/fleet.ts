@@ -14,7 +14,8 @@
 //   idle                over --idle-seconds after convergence: CPU in % of one core, RSS, V8 heap, reconciles and
 //                       writes (the rule for writes is zero)
 // With several points it prints the slope of the convergence time (ms per Schedule, least squares).
-// --cpu-profile DIR: the operator runs with --cpu-prof; the samples inside the idle window are summarised by function.
+// --cpu-profile DIR: the operator runs with --cpu-prof; the samples inside the convergence window and inside the idle
+//                    window are summarised by function and by module.
 // --heap-snapshot DIR: after the idle window the operator writes a heap snapshot, summarised by constructor.
 // Prints one JSON object per point, then a summary line.
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -159,10 +160,12 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
     const cpu0 = cpuSeconds(pid);
     const names = Array.from({ length: count }, (_, i) => `fleet-${i}`);
     const tCreate = performance.now();
+    const convergeFrom = process.hrtime.bigint();
     await pool(names, 16, async (name) => void (await kube.create(schedulesPath(ns), manifest(ns, name, Number(name.slice(6))))));
     const createsMs = Math.round(performance.now() - tCreate);
     await eventually('the whole fleet Ready', async () => watch.ready.size === count + singles, 1_800_000, 100);
     const readyMs = Math.round(performance.now() - tCreate);
+    const convergeTo = process.hrtime.bigint();
     const cpuToReady = cpuSeconds(pid) - cpu0;
     const rssAtReady = statusMiB(pid, 'VmRSS');
     const peakRss = statusMiB(pid, 'VmHWM');
@@ -227,7 +230,10 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
         .filter((f) => f.endsWith('.cpuprofile'))
         .map((f) => join(CPU_PROFILE, f));
       const latest = profiles.sort().at(-1);
-      if (latest) out.idleCpuProfile = summariseCpuProfile(latest, idleFrom, idleTo, 15);
+      if (latest) {
+        out.convergenceCpuProfile = summariseCpuProfile(latest, convergeFrom, convergeTo, 25);
+        out.idleCpuProfile = summariseCpuProfile(latest, idleFrom, idleTo, 15);
+      }
     }
     return out;
   } finally {

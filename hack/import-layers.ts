@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** LAYERS: bottom first. Each layer maps group names to the paths (a file, or a folder ending in /) they hold. */
 export const LAYERS: ReadonlyArray<Readonly<Record<string, readonly string[]>>> = [
   // shared shapes and the one clock: everything may use them, they use nothing of ours
-  { base: ['src/clock.ts', 'src/types/'] },
+  { base: ['src/clock.ts', 'src/node-http.ts', 'src/types/'] },
   // the user contract: Schedule schemas, conditions, CRD generation; the error catalogue (pure data)
   { api: ['src/api/', 'src/errors.ts'] },
   // the pure domain: validate, cron, next runs, desired CronJob, status, ledger rules
@@ -170,10 +170,32 @@ export function apiCallsOutsideKube(modules: Module[]): string[] {
   return out;
 }
 
+/** ESM_HTTP_RE: a value import of node:http (`import type` is erased and loads nothing). */
+const ESM_HTTP_RE = /^import\s+(?!type\b)[^'";]*?\bfrom\s*['"](?:node:)?http['"]/gm;
+
+/** esmHttpImports lists ES imports of node:http outside src/node-http.ts, which says why they cost 13 MB. */
+export function esmHttpImports(modules: Module[]): string[] {
+  const out: string[] = [];
+  for (const m of modules) {
+    if (m.path === 'src/node-http.ts') continue;
+    for (const imp of m.text.matchAll(ESM_HTTP_RE)) {
+      out.push(
+        `${m.path}:${m.text.slice(0, imp.index).split('\n').length}: imports node:http as an ES module; use { http } from src/node-http.ts`,
+      );
+    }
+  }
+  return out;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {
   const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
   const modules = readModules(root);
-  const report = { layers: layerViolations(modules), cycles: importCycles(modules), apiCalls: apiCallsOutsideKube(modules) };
+  const report = {
+    layers: layerViolations(modules),
+    cycles: importCycles(modules),
+    apiCalls: apiCallsOutsideKube(modules),
+    esmHttp: esmHttpImports(modules),
+  };
   for (const [kind, lines] of Object.entries(report)) {
     console.log(`${kind}: ${lines.length}`);
     for (const l of lines) console.log(`  ${l}`);

@@ -2,7 +2,7 @@
 // any content type (server-side apply, merge patch), dry runs and subresources. Authentication comes
 // from the kubeconfig (src/kube/kubeconfig.ts: certificates, tokens, exec plugins, impersonation).
 import https from 'node:https';
-import http from 'node:http';
+import { http } from '../node-http.js';
 import type { RestConfig } from './kubeconfig.js';
 
 /** ApiError is a non-2xx answer of the API server, with its Status reason (e.g. Conflict, NotFound). */

@@ -1,7 +1,8 @@
 // List and watch one resource over the raw-JSON path (dates stay RFC3339 strings in both, so nothing
 // needs normalising). The informer (informer.ts) turns this into a cache that survives watch errors.
 import https from 'node:https';
-import http from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { http } from '../node-http.js';
 import { realClock, type Clock } from '../clock.js';
 import type { RestConfig } from './kubeconfig.js';
 import { ApiError, type Rest } from './rest.js';
@@ -198,7 +199,7 @@ export function restListWatch<T extends KObject>(
     },
 
     watch(resourceVersion, onEvent) {
-      let req: http.ClientRequest | undefined;
+      let req: ClientRequest | undefined;
       let aborted = false;
       let dog: Watchdog | undefined;
       const done = new Promise<void>((resolve, reject) => {

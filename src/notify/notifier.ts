@@ -7,7 +7,7 @@
 // and that write means one more delivery of the same event: at-least-once, with the Job uid as the
 // CloudEvent id so receivers can drop the duplicate. The signing key is read per delivery and never logged.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import http from 'node:http';
+import { http } from '../node-http.js';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import { backoffDelay, realClock, type Clock, type Timer } from '../clock.js';

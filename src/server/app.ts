@@ -5,7 +5,8 @@
 // A standby with warm caches is healthy and ready to take over; failing its readiness would make a
 // two-replica Deployment look broken and block rollouts (controller-runtime behaves the same way).
 // Leadership is reported in the JSON body and in the leader_election_master_status metric.
-import http from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../node-http.js';
 import express, { type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { BindAddress } from '../config.js';
@@ -57,7 +58,7 @@ export function createApp(parts: AppParts): express.Express {
 }
 
 /** listen binds the app to the address and resolves once it listens (rejects with a clear error). */
-export function listen(app: express.Express, addr: BindAddress, what: string): Promise<http.Server> {
+export function listen(app: express.Express, addr: BindAddress, what: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = http.createServer(app);
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -69,7 +70,7 @@ export function listen(app: express.Express, addr: BindAddress, what: string): P
 }
 
 /** close stops accepting connections and ends idle keep-alive ones. */
-export function close(server: http.Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

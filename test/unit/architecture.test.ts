@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiCallsOutsideKube, groupOf, importCycles, LAYERS, layerViolations, readModules } from '../../hack/import-layers.js';
+import {
+  apiCallsOutsideKube,
+  esmHttpImports,
+  groupOf,
+  importCycles,
+  LAYERS,
+  layerViolations,
+  readModules,
+} from '../../hack/import-layers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const modules = readModules(root);
@@ -24,6 +32,10 @@ describe('the import layers of src/', () => {
 
   it('calls the API server only from src/kube', () => {
     expect(apiCallsOutsideKube(modules)).toEqual([]);
+  });
+
+  it('loads node:http only through src/node-http.ts (an ES import of it loads undici: 13 MB)', () => {
+    expect(esmHttpImports(modules)).toEqual([]);
   });
 
   it('puts the clock and the shared types at the bottom and the command line at the top', () => {
@@ -46,7 +58,7 @@ describe('the checks themselves (on a small made-up tree)', () => {
   file('src/schedule/a.ts', "import { x } from '../kube/rest.js';\n// import { y } from '../controller/queue.js';\n");
   file('src/kube/rest.ts', "import { KubeConfig } from '@kubernetes/client-node';\nexport const x = 1;\n");
   file('src/notify/n.ts', "export async function f(rest) { return rest.request('GET', '/api'); }\nimport('../webhook/w.js');\n");
-  file('src/webhook/w.ts', '');
+  file('src/webhook/w.ts', "import type { Server } from 'node:http';\nimport https from 'node:https';\nimport http from 'node:http';\n");
   file('src/stray.ts', '');
   const fake = readModules(tmp);
 
@@ -61,6 +73,10 @@ describe('the checks themselves (on a small made-up tree)', () => {
 
   it('reports a cycle, even of type-only imports', () => {
     expect(importCycles(fake)).toEqual(['src/clock.ts -> src/types/io.ts -> src/clock.ts']);
+  });
+
+  it('reports an ES import of node:http, not a type-only one', () => {
+    expect(esmHttpImports(fake)).toEqual(['src/webhook/w.ts:3: imports node:http as an ES module; use { http } from src/node-http.ts']);
   });
 
   it('reports a REST call outside src/kube', () => {

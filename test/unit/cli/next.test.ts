@@ -140,4 +140,13 @@ describe('./bin/schedule-operator next (the built command)', () => {
       loaded.filter((u) => u.includes('/dist/kube/') || u.includes('@kubernetes/client-node') || u.includes('/dist/controller/')),
     ).toEqual([]);
   }, 60_000);
+
+  // src/node-http.ts: an ES import of node:http would load Node's bundled undici (13 MB of RSS for nothing).
+  it("the controller (dist/main.js, with everything it imports) does not load Node's bundled undici", () => {
+    const probe = `import(${JSON.stringify(join(root, 'dist/main.js'))}).then(() =>
+      console.log(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici')))))`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  }, 60_000);
 });
