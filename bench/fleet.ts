@@ -5,13 +5,15 @@
 //
 // Each point of --count gets a fresh namespace and a fresh operator (leader election off, watching only that
 // namespace, its default resync unless --resync). It measures:
-//   startToReadyzMs     exec -> /readyz (caches synced, empty namespace)
+//   startToReadyzMs     exec -> /readyz (caches synced, empty namespace); `empty`: its RSS then (anonymous and
+//                       file-backed, i.e. the node binary's pages)
 //   applyToReadyMs      5 single Schedules, one at a time (first point only)
 //   fleet               N Schedules created 16 at a time (POST, as ../shared/perf's harness does); time from the
 //                       first create until a watch has seen all N Ready=True; the operator's CPU seconds and API
 //                       writes per Schedule (its schedule_operator_api_writes_total) until then; RSS right after,
 //                       and its peak (VmHWM) so far
-//   idle                over --idle-seconds after convergence: CPU in % of one core, RSS, V8 heap, reconciles and
+//   idle                over --idle-seconds after convergence: CPU in % of one core, RSS (and its anonymous and
+//                       file-backed parts), V8 heap used and total, reconciles and
 //                       writes (the rule for writes is zero)
 // With several points it prints the slope of the convergence time (ms per Schedule, least squares).
 // --cpu-profile DIR: the operator runs with --cpu-prof; the samples inside the convergence window and inside the idle
@@ -81,7 +83,7 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime (fields 14 and 15 of stat)
 }
-function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return Math.round(Number(m?.[1] ?? 0) / 1024);
 }
@@ -139,7 +141,9 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
     const pid = op.child.pid!;
     await eventually('the bench watch to sync', async () => watch.synced());
 
-    const out: Record<string, unknown> = { schedules: count, startToReadyzMs };
+    // RSS of the empty operator (caches synced, nothing to reconcile): what the fleet's numbers start from.
+    const empty = { rssMiB: statusMiB(pid, 'VmRSS'), anonMiB: statusMiB(pid, 'RssAnon'), fileMiB: statusMiB(pid, 'RssFile') };
+    const out: Record<string, unknown> = { schedules: count, startToReadyzMs, empty };
     // 1. apply -> Ready for single Schedules, one at a time.
     const singles = first ? 5 : 0;
     if (singles) {
@@ -181,6 +185,9 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
     const c1 = cpuSeconds(pid);
     const idleTo = process.hrtime.bigint();
     const rssAfterIdle = statusMiB(pid, 'VmRSS');
+    const anonAfterIdle = statusMiB(pid, 'RssAnon');
+    const fileAfterIdle = statusMiB(pid, 'RssFile');
+    const heapTotalMiB = Math.round((await metric(op.metricsUrl, 'nodejs_heap_size_total_bytes')) / 2 ** 20);
     const heapUsedMiB = Math.round((await metric(op.metricsUrl, 'nodejs_heap_size_used_bytes')) / 2 ** 20);
     const writes2 = await metric(op.metricsUrl, 'schedule_operator_api_writes_total');
     const reconciles1 = await metric(op.metricsUrl, 'controller_runtime_reconcile_total');
@@ -199,7 +206,10 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
         resyncPeriod: RESYNC ?? 'default',
         cpuPercentOfOneCore: Number((((c1 - c0) / IDLE_S) * 100).toFixed(3)),
         rssMiB: rssAfterIdle,
+        anonMiB: anonAfterIdle,
+        fileMiB: fileAfterIdle,
         heapUsedMiB,
+        heapTotalMiB,
         reconciles: reconciles1 - reconciles0,
         apiWrites: writes2 - writes1,
       },
