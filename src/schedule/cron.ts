@@ -251,45 +251,90 @@ export function dayMatches(s: CronSpec, dayOfMonth: number, weekday: number): bo
   return s.dayOfMonth.star || s.dayOfWeek.star ? dom && dow : dom || dow;
 }
 
-const minGaps = new WeakMap<CronSpec, number>();
+/** RunGaps: the shortest and the longest wall-clock time between two consecutive runs, in minutes. */
+export interface RunGaps {
+  min: number;
+  max: number;
+  /** maxExample: for a longest gap that spans days, the two run days around it ("from Friday 5 January to Monday 8 January"). */
+  maxExample?: string;
+}
+
+const runGaps = new WeakMap<CronSpec, RunGaps>();
 
 /**
- * minGapMinutes is the shortest wall-clock time between two runs (daylight-saving repeats aside), in minutes.
- * Kept per parsed spec (parseCron memoises those), since the day walk runs on every validation.
+ * runGapsMinutes: the shortest and the longest wall-clock time between two consecutive runs, in minutes
+ * (daylight-saving shifts aside; Infinity when the spec never runs twice). Kept per parsed spec (parseCron
+ * memoises those), since the day walk runs on every validation.
  */
-export function minGapMinutes(s: CronSpec): number {
-  let gap = minGaps.get(s);
-  if (gap === undefined) minGaps.set(s, (gap = computeMinGap(s)));
-  return gap;
+export function runGapsMinutes(s: CronSpec): RunGaps {
+  let gaps = runGaps.get(s);
+  if (gaps === undefined) runGaps.set(s, (gaps = computeGaps(s)));
+  return gaps;
 }
 
-function computeMinGap(s: CronSpec): number {
+/** minGapMinutes is the shortest wall-clock time between two runs (daylight-saving repeats aside), in minutes. */
+export const minGapMinutes = (s: CronSpec): number => runGapsMinutes(s).min;
+
+function computeGaps(s: CronSpec): RunGaps {
   const minutes = indices(s.minute);
   const hours = indices(s.hour);
-  if (!minutes.length || !hours.length) return Infinity;
-  let gap = Infinity;
-  for (let i = 1; i < minutes.length; i++) gap = Math.min(gap, minutes[i]! - minutes[i - 1]!);
+  const days = dayGaps(s);
+  if (!minutes.length || !hours.length || days.runDays === 0) return { min: Infinity, max: Infinity };
+  // Gaps within a day: between two minutes of an hour, and from the last minute of one hour to the first of the next.
+  const within: number[] = [];
+  for (let i = 1; i < minutes.length; i++) within.push(minutes[i]! - minutes[i - 1]!);
   const span = minutes[minutes.length - 1]! - minutes[0]!;
-  for (let i = 1; i < hours.length; i++) gap = Math.min(gap, (hours[i]! - hours[i - 1]!) * 60 - span);
+  for (let i = 1; i < hours.length; i++) within.push((hours[i]! - hours[i - 1]!) * 60 - span);
+  // Gaps across days: from the day's last run to the first run of the next day that runs.
   const firstOfDay = hours[0]! * 60 + minutes[0]!;
   const lastOfDay = hours[hours.length - 1]! * 60 + minutes[minutes.length - 1]!;
-  const days = minDayGap(s);
-  if (days < Infinity) gap = Math.min(gap, days * 1440 - lastOfDay + firstOfDay);
-  return gap;
+  const across = (d: number) => (d < Infinity ? d * 1440 - lastOfDay + firstOfDay : Infinity);
+  const min = Math.min(...within, across(days.min));
+  const withinMax = within.length ? Math.max(...within) : 0;
+  const acrossMax = days.max > 0 ? across(days.max) : 0;
+  const max = Math.max(withinMax, acrossMax);
+  if (max === 0) return { min, max: Infinity }; // one run day in 28 years: never runs twice in the walk
+  // An example only when the longest gap skips days (a weekend, a month without the date): "from Friday to Monday".
+  return acrossMax >= withinMax && days.max > 1 && days.maxFrom && days.maxTo
+    ? { min, max, maxExample: `from ${dayName(s, days.maxFrom)} to ${dayName(s, days.maxTo)}` }
+    : { min, max };
 }
 
-// minDayGap walks the 28 years 2001-2028 (every weekday/date combination, leap years included).
-function minDayGap(s: CronSpec): number {
-  let best = Infinity;
+// dayGaps walks the 28 years 2001-2028 (every weekday/date combination, leap years included): the shortest and
+// the longest number of days between two consecutive run days, and the first pair of days with the longest.
+function dayGaps(s: CronSpec): { min: number; max: number; runDays: number; maxFrom?: Date; maxTo?: Date } {
+  let min = Infinity;
+  let max = 0;
+  let runDays = 0;
   let previous: number | undefined;
+  let maxFrom: Date | undefined;
+  let maxTo: Date | undefined;
   for (let day = Date.UTC(2001, 0, 1) / 86_400_000; day < Date.UTC(2029, 0, 1) / 86_400_000; day++) {
     const d = new Date(day * 86_400_000);
     if (!s.month.values[d.getUTCMonth() + 1] || !dayMatches(s, d.getUTCDate(), d.getUTCDay())) continue;
-    if (previous !== undefined) best = Math.min(best, day - previous);
-    if (best === 1) return 1;
+    runDays++;
+    if (previous !== undefined) {
+      const gap = day - previous;
+      min = Math.min(min, gap);
+      if (gap > max) {
+        max = gap;
+        maxFrom = new Date(previous * 86_400_000);
+        maxTo = d;
+      }
+    }
     previous = day;
   }
-  return best;
+  return { min, max, runDays, maxFrom, maxTo };
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** dayName names a run day of the walk by the fields the spec restricts: "Friday", "31 August", "Friday 13 March". */
+function dayName(s: CronSpec, d: Date): string {
+  const weekday = s.dayOfWeek.star ? '' : WEEKDAYS[d.getUTCDay()]!;
+  const date = s.dayOfMonth.star && s.month.star ? '' : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+  return [weekday, date].filter(Boolean).join(' ');
 }
 
 function indices(f: CronField): number[] {

@@ -7,12 +7,13 @@
 //   4. timeZone   as kube-apiserver validates CronJob timeZone (timezone.ts)
 //   5. frequency  the operator's minimum interval, when set
 //   6. callback   spec.notify.url by the callback target rule (callback-target.ts), the part that needs no DNS
-//   7. durations  spec.expectSuccessWithin (1m..366d, and no shorter than the schedule's shortest gap),
-//                 spec.runHistoryMaxAge (1m..3660d)
+//   7. durations  spec.expectSuccessWithin (1m..366d, and no shorter than the schedule's shortest gap; a
+//                 warning when it is shorter than the longest gap, e.g. a weekend), spec.runHistoryMaxAge (1m..3660d)
+// Warnings do not refuse the spec: the webhook returns them to kubectl ("Warning: ..."), and they name the field.
 import type { z } from 'zod';
 import { scheduleSpecSchema, type ScheduleSpec } from '../api/schedule.js';
 import { checkCallbackUrl } from './callback-target.js';
-import { canEverFire, minGapMinutes, parseCron, type CronSpec } from './cron.js';
+import { canEverFire, minGapMinutes, parseCron, runGapsMinutes, type CronSpec } from './cron.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { intervalToCron, presetToCron, type Compiled } from './forms.js';
 import { timeZoneProblem } from './timezone.js';
@@ -21,7 +22,7 @@ import type { FieldError } from '../types/field-error.js';
 export type { FieldError };
 
 export type ValidationResult =
-  | { ok: true; spec: ScheduleSpec; effectiveSchedule: string; timeZone: string }
+  | { ok: true; spec: ScheduleSpec; effectiveSchedule: string; timeZone: string; warnings: FieldError[] }
   | { ok: false; errors: FieldError[] };
 
 export interface ValidateOptions {
@@ -94,8 +95,18 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
 
   // 7. durations
   const expect = checkDuration(raw.expectSuccessWithin, 'spec.expectSuccessWithin', 366 * 86_400, '"25h" for a daily run', flagged, errors);
+  const warnings: FieldError[] = [];
   if (expect !== undefined && compiled) {
-    const gapSeconds = minGapMinutes(compiled.parsed) * 60;
+    const gaps = runGapsMinutes(compiled.parsed);
+    const gapSeconds = gaps.min * 60;
+    const longestSeconds = gaps.max * 60;
+    if (expect >= gapSeconds && expect < longestSeconds && Number.isFinite(longestSeconds)) {
+      const where = gaps.maxExample ? `, ${gaps.maxExample}` : '';
+      warnings.push({
+        field: 'spec.expectSuccessWithin',
+        message: `"${String(raw.expectSuccessWithin)}" is shorter than the longest gap between two runs (${formatDuration(longestSeconds)}${where}): the Schedule will turn Overdue in every such gap though no run failed; to avoid it, set at least ${formatDuration(longestSeconds)} plus how long a run takes, e.g. "${formatDuration(longestSeconds + 3600)}"`,
+      });
+    }
     if (expect < gapSeconds) {
       errors.push({
         field: 'spec.expectSuccessWithin',
@@ -107,7 +118,7 @@ export function validateSpec(spec: unknown, opts: ValidateOptions = {}): Validat
 
   if (errors.length || !shaped.success || !compiled)
     return { ok: false, errors: errors.length ? errors : [{ field: 'spec', message: 'no schedule' }] };
-  return { ok: true, spec: shaped.data, effectiveSchedule: compiled.cron, timeZone };
+  return { ok: true, spec: shaped.data, effectiveSchedule: compiled.cron, timeZone, warnings };
 }
 
 /** checkDuration validates an optional duration field: its shape, at least one minute, at most `max` seconds. */

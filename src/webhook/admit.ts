@@ -176,9 +176,14 @@ async function decide(req: AdmissionRequest, deps: AdmitDeps): Promise<Admission
       `${what} is invalid: the API server refuses the CronJob it would run: ${dryRun.causes.join('; ')}; fix spec.jobTemplate (it is a batch/v1 JobTemplateSpec)`,
     );
   }
-  const warnings = !dryRun.ok
-    ? [`the CronJob could not be checked by a server-side dry run (${dryRun.message}); the operator reports problems in status.conditions`]
-    : undefined;
+  const warnings = [
+    ...(validation?.ok ? validation.warnings.map((w) => `${fieldPath(w.field)}: ${w.message}`) : []),
+    ...(!dryRun.ok
+      ? [
+          `the CronJob could not be checked by a server-side dry run (${dryRun.message}); the operator reports problems in status.conditions`,
+        ]
+      : []),
+  ];
   return allow(req.uid, warnings);
 }
 

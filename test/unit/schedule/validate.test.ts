@@ -187,6 +187,36 @@ describe('validateSpec: slot accounting fields (issue 10)', () => {
     ]);
   });
 
+  const warningsOf = (spec: Record<string, unknown>) => {
+    const r = validateSpec({ jobTemplate: jobTemplate, ...spec });
+    if (!r.ok) throw new Error(`expected a valid spec: ${JSON.stringify(r.errors)}`);
+    return r.warnings;
+  };
+
+  it.each([
+    [
+      '0 2 * * 1-5',
+      '25h',
+      '"25h" is shorter than the longest gap between two runs (3d, from Friday to Monday): the Schedule will turn Overdue in every such gap though no run failed; to avoid it, set at least 3d plus how long a run takes, e.g. "3d1h"',
+    ],
+    ['0 9-17 * * *', '2h', /longest gap between two runs \(16h\): .*set at least 16h/],
+    ['0 0 31 * *', '32d', /longest gap between two runs \(61d, from 31 March to 31 May\): .*e\.g\. "61d1h"/],
+    ['*/15 9-17 * * 1-5', '1h', /longest gap between two runs \(2d15h15m, from Friday to Monday\)/],
+  ])('warns (and accepts) when expectSuccessWithin is shorter than the longest gap of %s: %s', (schedule, expectSuccessWithin, message) => {
+    expect(warningsOf({ schedule, expectSuccessWithin })).toEqual([
+      { field: 'spec.expectSuccessWithin', message: typeof message === 'string' ? message : expect.stringMatching(message) },
+    ]);
+  });
+
+  it.each([
+    ['0 2 * * 1-5', '3d1h'],
+    ['0 3 * * *', '25h'],
+    ['0 9-17 * * *', '16h'],
+  ])('does not warn when expectSuccessWithin covers the longest gap of %s: %s', (schedule, expectSuccessWithin) => {
+    expect(warningsOf({ schedule, expectSuccessWithin })).toEqual([]);
+    expect(warningsOf({ schedule })).toEqual([]);
+  });
+
   it.each([
     ['-5m', /not a duration.*no sign/],
     ['1.5h', /not a duration.*no fractions/],

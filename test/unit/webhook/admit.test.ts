@@ -246,6 +246,16 @@ describe('admit: the server-side dry run', () => {
     );
   });
 
+  it('admits with a warning naming spec.expectSuccessWithin when it is shorter than the longest gap (a weekend)', async () => {
+    const out = await admit(review(spec({ schedule: '0 2 * * 1-5', expectSuccessWithin: '25h' })), deps());
+    expect(out.response!.allowed).toBe(true);
+    expect(out.response!.warnings).toEqual([
+      expect.stringMatching(
+        /^spec\.expectSuccessWithin: "25h" is shorter than the longest gap between two runs \(3d, from Friday to Monday\)/,
+      ),
+    ]);
+  });
+
   it('admits with a warning when the dry run could not be made (the operator reports problems in status)', async () => {
     const d = deps({ dryRunCronJob: async () => ({ ok: false, invalid: false, message: 'timeout' }) });
     const out = await admit(review(spec({ schedule: '0 3 * * *' })), d);
