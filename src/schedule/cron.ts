@@ -302,31 +302,44 @@ function computeGaps(s: CronSpec): RunGaps {
 
 // dayGaps walks the 28 years 2001-2028 (every weekday/date combination, leap years included): the shortest and
 // the longest number of days between two consecutive run days, and the first pair of days with the longest.
+// Plain counters, no Date per day: this runs once per distinct expression, and a fleet has thousands.
 function dayGaps(s: CronSpec): { min: number; max: number; runDays: number; maxFrom?: Date; maxTo?: Date } {
   let min = Infinity;
   let max = 0;
   let runDays = 0;
   let previous: number | undefined;
-  let maxFrom: Date | undefined;
-  let maxTo: Date | undefined;
-  for (let day = Date.UTC(2001, 0, 1) / 86_400_000; day < Date.UTC(2029, 0, 1) / 86_400_000; day++) {
-    const d = new Date(day * 86_400_000);
-    if (!s.month.values[d.getUTCMonth() + 1] || !dayMatches(s, d.getUTCDate(), d.getUTCDay())) continue;
-    runDays++;
-    if (previous !== undefined) {
-      const gap = day - previous;
-      min = Math.min(min, gap);
-      if (gap > max) {
-        max = gap;
-        maxFrom = new Date(previous * 86_400_000);
-        maxTo = d;
+  let maxFromDay = 0;
+  let maxToDay = 0;
+  let day = Date.UTC(2001, 0, 1) / 86_400_000; // days since 1970-01-01, a Thursday
+  let weekday = (day + 4) % 7;
+  for (let year = 2001; year < 2029; year++) {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    for (let month = 1; month <= 12; month++) {
+      const days = month === 2 && leap ? 29 : MONTH_DAYS[month]!;
+      const monthRuns = s.month.values[month] === true;
+      for (let date = 1; date <= days; date++, day++, weekday = (weekday + 1) % 7) {
+        if (!monthRuns || !dayMatches(s, date, weekday)) continue;
+        runDays++;
+        if (previous !== undefined) {
+          const gap = day - previous;
+          if (gap < min) min = gap;
+          if (gap > max) {
+            max = gap;
+            maxFromDay = previous;
+            maxToDay = day;
+          }
+        }
+        previous = day;
       }
     }
-    previous = day;
   }
-  return { min, max, runDays, maxFrom, maxTo };
+  return max > 0
+    ? { min, max, runDays, maxFrom: new Date(maxFromDay * 86_400_000), maxTo: new Date(maxToDay * 86_400_000) }
+    : { min, max, runDays };
 }
 
+/** MONTH_DAYS: days of each month (1-based) in a common year. */
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
