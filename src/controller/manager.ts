@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from './events.js';
 import { keyOf } from './keys.js';
 import { WorkQueue } from './queue.js';
+import { Resync } from './resync.js';
 import { CONTROLLER_NAME, ScheduleController } from './schedule-controller.js';
 
 /** The three resources the controller watches. */
@@ -68,7 +69,7 @@ export class Manager {
   readonly queue: WorkQueue;
   readonly controller: ScheduleController;
   private readonly informers: Informer<KObject>[] = [];
-  private resyncTimer: { cancel(): void } | undefined;
+  private resync: Resync | undefined;
   private workersStarted = false;
   private stopped = false;
   private readonly t: Clock;
@@ -116,24 +117,24 @@ export class Manager {
     return this.schedules.hasSynced() && this.cronJobs.hasSynced() && this.jobs.hasSynced();
   }
 
-  /** startWorkers begins reconciling (call when leading) and the periodic resync of every Schedule. */
+  /** startWorkers begins reconciling (call when leading) and the periodic resync of every Schedule (spread over its period: resync.ts). */
   startWorkers(): void {
     if (this.workersStarted || this.stopped) return;
     this.workersStarted = true;
     this.queue.start();
-    const resync = () => {
-      if (this.stopped) return;
-      // A resync before the caches synced would miss Schedules; their list adds them anyway.
-      for (const s of this.schedules.list()) this.queue.add(keyOf(s.metadata.namespace, s.metadata.name));
-      this.resyncTimer = this.t.setTimer(resync, this.opts.resyncPeriodMs);
-    };
-    this.resyncTimer = this.t.setTimer(resync, this.opts.resyncPeriodMs);
+    this.resync = new Resync({
+      clock: this.t,
+      periodMs: this.opts.resyncPeriodMs,
+      keys: () => this.schedules.list().map((s) => keyOf(s.metadata.namespace, s.metadata.name)),
+      add: (key) => this.queue.add(key),
+    });
+    this.resync.start();
   }
 
   /** stop ends the watches, then waits for the reconciles in flight (no new ones start). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.resyncTimer?.cancel();
+    this.resync?.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.queue.shutdown();
     this.controller.notifier.stop(); // pending callback retries end with the process
