@@ -151,6 +151,15 @@ describe('the webhook, registered with the real API server', () => {
     expect(stored.spec.schedule).toBe('0 3 * * *');
   });
 
+  it('admits expectSuccessWithin shorter than a weekend on a weekday schedule, and kubectl shows the warning', async () => {
+    const r = await kubectlApply(scheduleManifest(ns.name, 'weekdays', { schedule: '0 2 * * 1-5', expectSuccessWithin: '25h' }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'Warning: spec.expectSuccessWithin: "25h" is shorter than the longest gap between two runs (3d, from Friday to Monday)',
+    );
+    expect((await kube.get(schedulesPath(ns.name, 'weekdays'))).spec.expectSuccessWithin).toBe('25h');
+  });
+
   it('refuses a user who may create Schedules but not Jobs (confused-deputy guard), with the reason', async () => {
     const r = await kubectlApply(scheduleManifest(ns.name, 'sneaky', { interval: '15m' }), impersonating('mallory'));
     expect(r.code).not.toBe(0);
