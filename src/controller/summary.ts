@@ -150,7 +150,11 @@ async function recordTransition(pass: Pass, status: ScheduleStatus): Promise<num
   });
 }
 
-/** tryRecordEvent creates an Event; Events are for people, so a failure is logged, not retried. Returns the writes made. */
+/**
+ * tryRecordEvent creates an Event; Events are for people, so a failure is logged, not retried. Returns the writes
+ * made. In the operator process recordEvent only queues the Event (src/kube/event-sender.ts sends it and logs a
+ * failure), so 1 means queued; schedule_operator_api_writes_total counts what the API server accepted.
+ */
 export async function tryRecordEvent(pass: Pass, event: EventRecord): Promise<number> {
   const { metadata } = pass.observed.schedule;
   try {
