@@ -374,12 +374,12 @@ describe('the controller reads its own status writes', () => {
     };
   }
 
-  it('after a failed pass wrote Ready=Unknown, the retry on a cache without that write still sets Ready back to True', async () => {
-    const cached = schedule();
-    const controller = new ScheduleController({
+  /** controllerOver: a ScheduleController whose caches hold `cached`, the fake API server's CronJobs and `jobs`. */
+  function controllerOver(cached: Schedule, jobs: Job[] = []): ScheduleController {
+    return new ScheduleController({
       schedules: cache(() => [cached]),
       cronJobs: cache(() => [...kube.cronJobs.values()]),
-      jobs: cache(() => []),
+      jobs: cache(() => jobs),
       kube,
       metrics: createMetrics(new Registry(), { perSchedule: true }),
       log: pino({ level: 'silent' }),
@@ -387,6 +387,11 @@ describe('the controller reads its own status writes', () => {
       resyncMs: 600_000,
       enqueue: () => undefined,
     });
+  }
+
+  it('after a failed pass wrote Ready=Unknown, the retry on a cache without that write still sets Ready back to True', async () => {
+    const cached = schedule();
+    const controller = controllerOver(cached);
     kube.checkResourceVersion = true;
     kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'down');
     await expect(controller.handle('team-a/nightly')).rejects.toBeInstanceOf(FailedPass);
@@ -401,17 +406,7 @@ describe('the controller reads its own status writes', () => {
   it('after a status write refused with 409, the next pass reads the Schedule once from the API server and writes over it', async () => {
     const cached = schedule();
     const jobs: Job[] = [];
-    const controller = new ScheduleController({
-      schedules: cache(() => [cached]),
-      cronJobs: cache(() => [...kube.cronJobs.values()]),
-      jobs: cache(() => jobs),
-      kube,
-      metrics: createMetrics(new Registry(), { perSchedule: true }),
-      log: pino({ level: 'silent' }),
-      now: () => NOW,
-      resyncMs: 600_000,
-      enqueue: () => undefined,
-    });
+    const controller = controllerOver(cached, jobs);
     kube.checkResourceVersion = true;
     await controller.handle('team-a/nightly'); // settles: our write is the newest copy, the cache still at 10
     const ours = kube.writes.find((w) => w.verb === 'updateStatus')!.body as ScheduleStatus;
