@@ -1,5 +1,5 @@
 // Events leave in the background, as client-go's event broadcaster sends them: recordEvent hands the Event to a
-// bounded queue and returns, and a few senders post the queue in order. A reconcile worker therefore spends
+// bounded queue and returns, and a few senders take Events from it in the order they came. A reconcile worker spends
 // its time on the writes that decide the Schedule (the CronJob apply, the status write), not waiting for a
 // notice to people. Events are best effort either way: a refused or failed Event is logged and counted, never
 // retried, and when the queue is full (the API server is down or far behind) new Events are dropped, counted,

@@ -255,7 +255,10 @@ export function dayMatches(s: CronSpec, dayOfMonth: number, weekday: number): bo
 export interface RunGaps {
   min: number;
   max: number;
-  /** maxExample: for a longest gap that spans days, the two run days around it ("from Friday 5 January to Monday 8 January"). */
+  /**
+   * maxExample: for a longest gap that skips days, the run days around it, named by the fields the spec restricts
+   * ("from Friday to Monday", "from 31 March to 31 May").
+   */
   maxExample?: string;
 }
 
