@@ -8,7 +8,7 @@
 //   startToReadyzMs     exec -> /readyz (caches synced, empty namespace); `empty`: its RSS then (anonymous and
 //                       file-backed, i.e. the node binary's pages)
 //   applyToReadyMs      5 single Schedules, one at a time (first point only)
-//   fleet               N Schedules created 16 at a time (POST, as ../shared/perf's harness does); time from the
+//   fleet               N Schedules created 16 at a time (POST); time from the
 //                       first create until a watch has seen all N Ready=True; the operator's CPU seconds and API
 //                       writes per Schedule (its schedule_operator_api_writes_total) until then; RSS right after,
 //                       and its peak (VmHWM) so far
@@ -20,104 +20,34 @@
 //                    window are summarised by function and by module.
 // --heap-snapshot DIR: after the idle window the operator writes a heap snapshot, summarised by constructor.
 // Prints one JSON object per point, then a summary line.
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import pino from 'pino';
-import { parse } from 'yaml';
-import type { Schedule } from '../src/api/schedule.js';
-import { CRD_FILE } from '../src/api/crd-file.js';
-import { Informer } from '../src/kube/informer.js';
-import { loadKubeconfig } from '../src/kube/kubeconfig.js';
-import { restClient } from '../src/kube/rest.js';
-import { collectionPath, restListWatch } from '../src/kube/watch.js';
-import { eventually, schedulesPath, testKube } from '../test/support/kube.js';
+import { eventually, schedulesPath } from '../test/support/kube.js';
 import { startOperator } from '../test/support/operator.js';
 import { summariseHeapSnapshot } from './heap-summary.js';
 import { summariseCpuProfile } from './cpu-summary.js';
+import {
+  applyCrd,
+  cpuSeconds,
+  flag,
+  kube,
+  kubeconfig,
+  manifest,
+  metric,
+  pool,
+  readyWatch,
+  removeNamespace,
+  sleep,
+  statusMiB,
+} from './support.js';
 
-const flag = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const COUNTS = (flag('count') ?? '1000').split(',').map(Number);
 const IDLE_S = Number(flag('idle-seconds') ?? 30);
 const RESYNC = flag('resync');
 const OPERATOR_DIR = resolve(flag('operator') ?? '.');
 const CPU_PROFILE = flag('cpu-profile');
 const HEAP_SNAPSHOT = flag('heap-snapshot');
-const kubeconfig: string = process.env.KUBECONFIG ?? '';
-if (!kubeconfig) throw new Error('set KUBECONFIG to the cluster (e.g. .cluster/kubeconfig after make cluster-up)');
-
-const kube = testKube(kubeconfig);
-const kc = loadKubeconfig({ kubeconfig });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function manifest(ns: string, name: string, i: number) {
-  return {
-    apiVersion: 'schedule-operator.io/v1alpha1',
-    kind: 'Schedule',
-    metadata: { name, namespace: ns },
-    spec: {
-      // Once a year on 1 January: no run falls inside the measurement, so every idle write would be a no-op
-      // write (the rule is none). Runs are measured by the integration tests, not here.
-      schedule: `${i % 60} ${Math.floor(i / 60) % 24} 1 1 *`,
-      jobTemplate: {
-        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }] } } },
-      },
-    },
-  };
-}
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return text
-    .split('\n')
-    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && !l.startsWith('#'))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-const CLK_TCK = 100; // Linux USER_HZ
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime (fields 14 and 15 of stat)
-}
-function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
-  return Math.round(Number(m?.[1] ?? 0) / 1024);
-}
-
-async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
-}
-
-/** readyWatch keeps the set of Ready=True Schedules of a namespace from a watch (no polling lists of N objects). */
-function readyWatch(ns: string) {
-  const ready = new Set<string>();
-  const seen = (s: Schedule) => {
-    const ok = s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (ok) ready.add(s.metadata.name);
-    else ready.delete(s.metadata.name);
-  };
-  const informer = new Informer<Schedule>({
-    name: 'bench',
-    source: restListWatch<Schedule>(kc, restClient(kc), {
-      path: collectionPath('schedule-operator.io/v1alpha1', 'schedules', ns),
-      apiVersion: 'schedule-operator.io/v1alpha1',
-      kind: 'Schedule',
-    }),
-    log: pino({ level: 'warn' }),
-    handlers: { onAdd: seen, onUpdate: (_o, s) => seen(s), onDelete: (s) => ready.delete(s.metadata.name) },
-  });
-  informer.start();
-  return { ready, stop: () => informer.stop(), synced: () => informer.hasSynced() };
-}
 
 async function point(count: number, first: boolean): Promise<Record<string, unknown>> {
   const ns = `bench-${randomBytes(3).toString('hex')}`;
@@ -249,11 +179,7 @@ async function point(count: number, first: boolean): Promise<Record<string, unkn
   } finally {
     await watch.stop().catch(() => undefined);
     await op.stop();
-    await kube.remove(`/api/v1/namespaces/${ns}`);
-    // The next point starts on a quiet API server: wait until the namespace (and its N Schedules) is gone.
-    await eventually(`namespace ${ns} to be deleted`, async () => !(await kube.get(`/api/v1/namespaces/${ns}`)), 900_000, 2000).catch(
-      () => undefined,
-    );
+    await removeNamespace(ns);
   }
 }
 
@@ -268,12 +194,7 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 async function main() {
-  const crd = parse(readFileSync(CRD_FILE, 'utf8'));
-  await kube.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd, 'schedule-operator-bench');
-  await eventually('the CRD to be Established', async () => {
-    const got = await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-    return got?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
-  });
+  await applyCrd();
   const results: Array<Record<string, any>> = [];
   for (const [i, count] of COUNTS.entries()) {
     const r = await point(count, i === 0);

@@ -1,5 +1,5 @@
 // Helpers for the ledger, run-now and callback integration tests: the truth about Jobs (from a watch,
-// independent of the operator) and run requests. The finalizer admission policy is installed by test/support/env.ts.
+// independent of the operator) and run requests. The finalizer admission policy is installed by test/support/ledger-policy.ts.
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { scheduleManifest } from '../support/env.js';

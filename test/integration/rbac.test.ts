@@ -18,7 +18,7 @@ import { stringify } from 'yaml';
 import { clusterKubeconfig, createNamespace, installCrd, readyCondition } from '../support/env.js';
 import { cronJobsPath, eventually, jobsPath, schedulesPath, testKube, type TestKube } from '../support/kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator.js';
-import { installLedgerPolicy } from '../support/env.js';
+import { installLedgerPolicy } from '../support/ledger-policy.js';
 import { applySchedule, requestRun } from './ledger-helpers.js';
 import { render } from './chart-helpers.js';
 

@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import { inject } from 'vitest';
 import { CRD_FILE } from '../../src/api/crd-file.js';
-import { ledgerFinalizerPolicy } from '../../src/schedule/ledger-policy.js';
 import { eventually, type TestKube } from './kube.js';
 
 export function clusterKubeconfig(): string {
@@ -22,20 +21,6 @@ export async function installCrd(kube: TestKube): Promise<void> {
     const got = await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
     return got?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
   });
-}
-
-/** installLedgerPolicy installs the finalizer admission policy for one namespace (as the chart does cluster-wide). */
-export async function installLedgerPolicy(kube: TestKube, ns: string): Promise<() => Promise<void>> {
-  const name = `ledger-finalizer-${ns}`;
-  const [policy, binding] = ledgerFinalizerPolicy({ name, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
-  await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`, policy, 'schedule-operator-tests');
-  await kube.apply(`/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`, binding, 'schedule-operator-tests');
-  return async () => {
-    await kube.rest
-      .request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/${name}`)
-      .catch(() => undefined);
-    await kube.rest.request('DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/${name}`).catch(() => undefined);
-  };
 }
 
 /** createNamespace makes a fresh namespace for one test file; the returned function deletes it. */

@@ -2,7 +2,8 @@
 // admission policy for it, and the real operator watching only that namespace (its Lease in it too).
 // useOperatorNamespace registers the beforeAll/afterAll; the returned object's fields are filled in beforeAll.
 import { afterAll, beforeAll } from 'vitest';
-import { clusterKubeconfig, createNamespace, installCrd, installLedgerPolicy } from './env.js';
+import { clusterKubeconfig, createNamespace, installCrd } from './env.js';
+import { installLedgerPolicy } from './ledger-policy.js';
 import { testKube, type TestKube } from './kube.js';
 import { startOperator, type OperatorProcess } from './operator.js';
 
