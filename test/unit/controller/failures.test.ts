@@ -1,7 +1,6 @@
 // A failed pass ends with the status it knows (issue 9, part 3): for each API call of the reconciler and each kind
 // of failure, the exact conditions written, what is left untouched, and the retry class of the error the work queue
 // gets. Also `classify` (src/kube/classify.ts) on its own.
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Condition, Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
@@ -9,7 +8,7 @@ import { FailedPass } from '../../../src/errors.js';
 import { calls, classify } from '../../../src/kube/classify.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
-import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
+import { ledgerJob, nightlySchedule, NS, reconcileDeps, type JobOptions, type ScheduleExtras } from '../../support/reconcile-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
 const TOKEN = 'run-1';
@@ -19,34 +18,8 @@ let deps: ReconcileDeps;
 
 beforeEach(() => {
   kube = new FakeKube();
-  deps = {
-    kube,
-    now: () => NOW,
-    log: pino({ level: 'silent' }),
-    appliedGenerations: new Map(),
-    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
-  };
+  deps = reconcileDeps(kube, NOW);
 });
-
-function schedule(extra: { generation?: number; annotations?: Record<string, string>; status?: ScheduleStatus } = {}): Schedule {
-  return {
-    apiVersion: 'schedule-operator.io/v1alpha1',
-    kind: 'Schedule',
-    metadata: {
-      name: 'nightly',
-      namespace: NS,
-      uid: 'uid-sched-1',
-      generation: extra.generation ?? 1,
-      resourceVersion: '10',
-      ...(extra.annotations ? { annotations: extra.annotations } : {}),
-    },
-    spec: {
-      schedule: '0 3 * * *',
-      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
-    },
-    ...(extra.status ? { status: extra.status } : {}),
-  };
-}
 
 const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
@@ -55,8 +28,8 @@ const condition = (status: ScheduleStatus | undefined, type: string): Condition 
   status?.conditions?.find((c) => c.type === type);
 
 /** settled: one good pass, and the Schedule and CronJob as the caches then hold them. */
-async function settled(extra: Parameters<typeof schedule>[0] = {}): Promise<{ schedule: Schedule; cronJob: CronJob }> {
-  const s = schedule(extra);
+async function settled(extra: ScheduleExtras = {}): Promise<{ schedule: Schedule; cronJob: CronJob }> {
+  const s = nightlySchedule(extra);
   await reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps);
   const status = lastStatus()!;
   kube.clear();
@@ -82,7 +55,7 @@ const SCENARIOS = {
     resource: 'cronjobs',
     async arrange(err: Error) {
       kube.failNext.apply = err;
-      return { schedule: schedule(), cronJob: undefined, jobs: [] as Job[] };
+      return { schedule: nightlySchedule(), cronJob: undefined, jobs: [] as Job[] };
     },
   },
   'read a finished Job (R8)': {
@@ -295,8 +268,8 @@ describe('the kstatus pair on a good pass', () => {
   it('InvalidSpec is Ready=False, Stalled=True, Reconciling=False, observedGeneration current', async () => {
     const reason = 'InvalidSpec';
     const s: Schedule = {
-      ...schedule(),
-      spec: { ...(schedule().spec as Record<string, unknown>), schedule: '0 0 31 2 *' } as Schedule['spec'],
+      ...nightlySchedule(),
+      spec: { ...(nightlySchedule().spec as Record<string, unknown>), schedule: '0 0 31 2 *' } as Schedule['spec'],
     };
     await reconcile({ schedule: s, cronJob: undefined, jobs: [] }, deps);
     const status = lastStatus()!;
@@ -313,7 +286,7 @@ describe('the kstatus pair on a good pass', () => {
       metadata: { name: 'nightly', namespace: NS, uid: 'other' },
       spec: { schedule: '* * * * *', jobTemplate: { spec: {} } },
     };
-    await reconcile({ schedule: schedule(), cronJob: foreign, jobs: [] }, deps);
+    await reconcile({ schedule: nightlySchedule(), cronJob: foreign, jobs: [] }, deps);
     expect(condition(lastStatus(), 'Stalled')).toMatchObject({ status: 'True', reason: 'CronJobNotOwned' });
     kube.clear();
     kube.failNext.apply = apiError(
@@ -321,7 +294,7 @@ describe('the kstatus pair on a good pass', () => {
       'Invalid',
       'CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value',
     );
-    await reconcile({ schedule: schedule(), cronJob: undefined, jobs: [] }, deps);
+    await reconcile({ schedule: nightlySchedule(), cronJob: undefined, jobs: [] }, deps);
     expect(condition(lastStatus(), 'Stalled')).toMatchObject({ status: 'True', reason: 'CronJobRejected' });
     expect(condition(lastStatus(), 'Ready')?.message).toBe(
       'the API server rejected the CronJob: CronJob.batch "nightly" is invalid: spec.jobTemplate.spec.template.spec.containers: Required value; fix spec.jobTemplate',
@@ -329,7 +302,7 @@ describe('the kstatus pair on a good pass', () => {
   });
 
   it('a healthy Schedule has Ready=True, Suspended, Reconciling=False and Stalled=False, in that order', async () => {
-    await reconcile({ schedule: schedule(), cronJob: undefined, jobs: [] }, deps);
+    await reconcile({ schedule: nightlySchedule(), cronJob: undefined, jobs: [] }, deps);
     expect(lastStatus()?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
       'Ready=True',
       'Suspended=False',

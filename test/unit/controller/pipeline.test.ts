@@ -6,17 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cronJobEvents, jobEvents, scheduleEvents, type EventSink } from '../../../src/controller/events.js';
 import { keyOf, splitKey } from '../../../src/controller/keys.js';
-import {
-  beginPass,
-  proceed,
-  requeueAfter,
-  runSteps,
-  stop,
-  type Observed,
-  type Pass,
-  type ReconcileDeps,
-  type Step,
-} from '../../../src/controller/pass.js';
+import { beginPass, proceed, requeueAfter, runSteps, stop, type Pass, type Step } from '../../../src/controller/pass.js';
 import {
   adoptManualRuns,
   applyCronJob,
@@ -26,6 +16,8 @@ import {
   releaseCounted,
   releaseRecorded,
   runNow,
+  type Observed,
+  type ReconcileDeps,
 } from '../../../src/controller/reconcile.js';
 import { NOTIFY_POLL_MS, queueDelay, requeueAfterPass, requeuePolicy } from '../../../src/controller/requeue.js';
 import { ScheduleController, type ObjectCache } from '../../../src/controller/schedule-controller.js';
@@ -35,7 +27,7 @@ import type { CronJob, Job } from '../../../src/types/kube.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { Notifier } from '../../../src/notify/notifier.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
-import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
+import { ledgerJob, nightlySchedule, NS, reconcileDeps, type JobOptions } from '../../support/reconcile-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
 
@@ -44,35 +36,8 @@ let deps: ReconcileDeps;
 
 beforeEach(() => {
   kube = new FakeKube();
-  deps = {
-    kube,
-    now: () => NOW,
-    log: pino({ level: 'silent' }),
-    appliedGenerations: new Map(),
-    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
-  };
+  deps = reconcileDeps(kube, NOW);
 });
-
-function schedule(extra: { spec?: Record<string, unknown>; status?: ScheduleStatus; annotations?: Record<string, string> } = {}): Schedule {
-  return {
-    apiVersion: 'schedule-operator.io/v1alpha1',
-    kind: 'Schedule',
-    metadata: {
-      name: 'nightly',
-      namespace: NS,
-      uid: 'uid-sched-1',
-      generation: 1,
-      resourceVersion: '10',
-      ...(extra.annotations ? { annotations: extra.annotations } : {}),
-    },
-    spec: {
-      schedule: '0 3 * * *',
-      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } },
-      ...extra.spec,
-    },
-    ...(extra.status ? { status: extra.status } : {}),
-  };
-}
 
 const cronJob = (uid = 'uid-cronjob-nightly', owner = 'uid-sched-1'): CronJob => ({
   apiVersion: 'batch/v1',
@@ -92,7 +57,7 @@ const cronJob = (uid = 'uid-cronjob-nightly', owner = 'uid-sched-1'): CronJob =>
 const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 const passOf = (observed: Partial<Observed> = {}): Pass =>
-  beginPass({ schedule: schedule(), cronJob: undefined, jobs: [], ...observed }, deps);
+  beginPass({ schedule: nightlySchedule(), cronJob: undefined, jobs: [], ...observed }, deps);
 
 describe('the step contract (runSteps)', () => {
   const record =
@@ -144,13 +109,13 @@ describe('the step contract (runSteps)', () => {
 
 describe('applyCronJob', () => {
   it('stops when the spec is invalid and there is no CronJob to keep running', async () => {
-    const pass = passOf({ schedule: schedule({ spec: { schedule: '61 * * * *' } }) });
+    const pass = passOf({ schedule: nightlySchedule({ spec: { schedule: '61 * * * *' } }) });
     expect(await applyCronJob(pass)).toEqual(stop('invalid spec and no CronJob'));
     expect(kube.verbs()).toEqual([]);
   });
 
   it('leaves an existing CronJob alone when the spec is invalid (its Jobs still count)', async () => {
-    const pass = passOf({ schedule: schedule({ spec: { schedule: '61 * * * *' } }), cronJob: cronJob() });
+    const pass = passOf({ schedule: nightlySchedule({ spec: { schedule: '61 * * * *' } }), cronJob: cronJob() });
     expect(await applyCronJob(pass)).toEqual(proceed);
     expect(pass.cronJob?.metadata.uid).toBe('uid-cronjob-nightly');
   });
@@ -205,7 +170,10 @@ describe('runNow', () => {
   const TOKEN = 't1';
 
   it("creates the Job, adds it to the pass's Jobs and records the request", async () => {
-    const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
+    const pass = passOf({
+      schedule: nightlySchedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }),
+      cronJob: cronJob(),
+    });
     expect(await runNow(pass)).toEqual(proceed);
     expect(kube.verbs()).toEqual([expect.stringMatching(/^create Job\/nightly-manual-/)]);
     expect(pass.jobs).toHaveLength(1);
@@ -213,7 +181,10 @@ describe('runNow', () => {
   });
 
   it("records a refusal with the catalogue's reason while a run is active", async () => {
-    const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
+    const pass = passOf({
+      schedule: nightlySchedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }),
+      cronJob: cronJob(),
+    });
     pass.jobs = [job(1)];
     await runNow(pass);
     expect(pass.runRequest).toMatchObject({ outcome: 'Refused', reason: 'RunActive' });
@@ -221,7 +192,10 @@ describe('runNow', () => {
 
   it('records CronJobRejected for a Job the API server refuses, naming the request', async () => {
     kube.failNext.create = apiError(422, 'Invalid', 'bad pod');
-    const pass = passOf({ schedule: schedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }), cronJob: cronJob() });
+    const pass = passOf({
+      schedule: nightlySchedule({ annotations: { 'schedule-operator.io/run-requested-at': TOKEN } }),
+      cronJob: cronJob(),
+    });
     await runNow(pass);
     expect(pass.runRequest).toMatchObject({
       outcome: 'Refused',
@@ -247,7 +221,7 @@ describe('releaseRecorded and releaseCounted (R5)', () => {
     const cancelled = job(2, { deleting: true });
     const fresh = job(3, { result: 'Succeeded', deleting: true });
     const stray = { ...job(4, { deleting: true }), metadata: { ...job(4, { deleting: true }).metadata, ownerReferences: [] } };
-    const s = schedule({ status: { countedJobs: [{ name: 'nightly-1', uid: 'uid-job-1' }] } });
+    const s = nightlySchedule({ status: { countedJobs: [{ name: 'nightly-1', uid: 'uid-job-1' }] } });
     const pass = passOf({ schedule: s, cronJob: cronJob(), jobs: [recorded, cancelled, fresh, stray] });
     await confirmJobs(pass);
     await releaseRecorded(pass);
@@ -266,7 +240,7 @@ describe('callbacks', () => {
       report: () => ({ delivered: [], lastError: undefined, busy: false }),
     } as unknown as Notifier;
     deps.notifier = notifier;
-    const pass = passOf({ schedule: schedule({ spec: { notify: { url: 'https://hooks.example/x' } } }) });
+    const pass = passOf({ schedule: nightlySchedule({ spec: { notify: { url: 'https://hooks.example/x' } } }) });
     pass.status = { notify: { pending: [{ jobName: 'nightly-1', result: 'Failed' } as never] } };
     await callbacks(pass);
     expect(synced).toEqual([
@@ -286,14 +260,14 @@ describe('summarize', () => {
     await applyCronJob(pass);
     expect(await summarize(pass, undefined)).toBeUndefined();
     expect(kube.verbs()).toEqual(['apply CronJob/nightly', 'updateStatus Schedule/nightly', 'event Event/nightly']);
-    const again = passOf({ schedule: { ...schedule(), status: pass.status }, cronJob: pass.cronJob });
+    const again = passOf({ schedule: { ...nightlySchedule(), status: pass.status }, cronJob: pass.cronJob });
     kube.clear();
     expect(await summarize(again, undefined)).toBeUndefined();
     expect(kube.verbs()).toEqual([]);
   });
 
   it('after a failed step writes only the conditions and returns the failure', async () => {
-    const s = schedule({
+    const s = nightlySchedule({
       status: { observedGeneration: 1, runs: { total: 3, succeeded: 3, failed: 0 }, nextRunTime: '2026-03-03T03:00:00Z' },
     });
     const pass = passOf({ schedule: s });
@@ -353,7 +327,7 @@ describe('keys and events', () => {
       hasSchedule: (_ns, name) => name === 'waiting',
       forgetCronJob: (uid) => uid && forgotten.push(uid),
     };
-    const s = schedule();
+    const s = nightlySchedule();
     scheduleEvents(sink).onUpdate!(s, { ...s, metadata: { ...s.metadata, resourceVersion: '11' }, status: { observedGeneration: 1 } }); // status only: ignored
     scheduleEvents(sink).onAdd!(s);
     cronJobEvents(sink).onDelete!(cronJob());
@@ -390,7 +364,7 @@ describe('the controller reads its own status writes', () => {
   }
 
   it('after a failed pass wrote Ready=Unknown, the retry on a cache without that write still sets Ready back to True', async () => {
-    const cached = schedule();
+    const cached = nightlySchedule();
     const controller = controllerOver(cached);
     kube.checkResourceVersion = true;
     kube.failNext.apply = apiError(503, 'ServiceUnavailable', 'down');
@@ -404,7 +378,7 @@ describe('the controller reads its own status writes', () => {
   });
 
   it('after a status write refused with 409, the next pass reads the Schedule once from the API server and writes over it', async () => {
-    const cached = schedule();
+    const cached = nightlySchedule();
     const jobs: Job[] = [];
     const controller = controllerOver(cached, jobs);
     kube.checkResourceVersion = true;
@@ -434,7 +408,7 @@ it('reconcile: a pass whose step stops still runs the summary and the steps afte
     sync: (...args: unknown[]) => synced.push(args),
     report: () => ({ delivered: [], lastError: undefined, busy: false }),
   } as unknown as Notifier;
-  await reconcile({ schedule: schedule({ spec: { schedule: '61 * * * *' } }), cronJob: undefined, jobs: [] }, deps);
+  await reconcile({ schedule: nightlySchedule({ spec: { schedule: '61 * * * *' } }), cronJob: undefined, jobs: [] }, deps);
   expect(kube.verbs()).toEqual(['updateStatus Schedule/nightly', 'event Event/nightly']);
   expect(synced).toHaveLength(1);
 });

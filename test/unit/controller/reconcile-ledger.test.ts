@@ -1,6 +1,5 @@
 // The reconciler's ledger, run-now and callback steps against the recording fake: the exact API writes,
 // in order (the ledger's safety is in that order: count in status first, release the finalizer after).
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
@@ -10,7 +9,7 @@ import { runMetrics } from '../../../src/metrics-runs.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { manualJobName } from '../../../src/schedule/run-now.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
-import { ledgerJob, NS, type JobOptions } from '../../support/job-fixture.js';
+import { ledgerJob, nightlySchedule, NS, reconcileDeps, type JobOptions, type ScheduleExtras } from '../../support/reconcile-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
 
@@ -18,28 +17,8 @@ let kube: FakeKube;
 let deps: ReconcileDeps;
 let registry: Registry;
 
-function schedule(extra: { status?: ScheduleStatus; annotations?: Record<string, string>; spec?: Record<string, unknown> } = {}): Schedule {
-  return {
-    apiVersion: 'schedule-operator.io/v1alpha1',
-    kind: 'Schedule',
-    metadata: {
-      name: 'nightly',
-      namespace: NS,
-      uid: 'uid-sched-1',
-      generation: 1,
-      resourceVersion: '10',
-      ...(extra.annotations ? { annotations: extra.annotations } : {}),
-    },
-    spec: {
-      schedule: '0 3 * * *',
-      jobTemplate: {
-        spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
-      },
-      ...extra.spec,
-    },
-    ...(extra.status ? { status: extra.status } : {}),
-  };
-}
+/** schedule is the nightly Schedule whose Job is not retried (backoffLimit 0). */
+const schedule = (extra: ScheduleExtras = {}): Schedule => nightlySchedule({ backoffLimit: 0, ...extra });
 
 /** settled runs one pass with no Jobs and returns the Schedule and CronJob as the caches would then hold them. */
 async function settled(s: Schedule): Promise<{ schedule: Schedule; cronJob: CronJob }> {
@@ -63,14 +42,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 beforeEach(() => {
   kube = new FakeKube();
   registry = new Registry();
-  deps = {
-    kube,
-    now: () => NOW,
-    log: pino({ level: 'silent' }),
-    appliedGenerations: new Map(),
-    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
-    runMetrics: runMetrics(registry, true),
-  };
+  deps = reconcileDeps(kube, NOW, { runMetrics: runMetrics(registry, true) });
 });
 
 describe('the ledger in reconcile', () => {

@@ -1,9 +1,9 @@
-import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../src/api/schedule.js';
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
 import type { CronJob } from '../../../src/types/kube.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
+import { reconcileDeps } from '../../support/reconcile-fixture.js';
 
 const NOW = new Date('2026-03-29T00:10:00Z'); // the night Europe/Berlin springs forward
 
@@ -29,13 +29,7 @@ let kube: FakeKube;
 let deps: ReconcileDeps;
 beforeEach(() => {
   kube = new FakeKube();
-  deps = {
-    kube,
-    now: () => NOW,
-    log: pino({ level: 'silent' }),
-    appliedGenerations: new Map(),
-    requeue: { resyncMs: 600_000, notifyPollMs: undefined },
-  };
+  deps = reconcileDeps(kube, NOW);
 });
 
 /** settle feeds the fake's answers back as the next observation, as the informers would. */

@@ -10,9 +10,9 @@ import type { CronJob, Job } from '../../../src/types/kube.js';
 import type { KObject } from '../../../src/kube/watch.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { FakeKube } from '../../support/fake-kube.js';
+import { nightlySchedule, NS } from '../../support/reconcile-fixture.js';
 
 const NOW = new Date('2026-03-02T10:00:30Z');
-const NS = 'team-a';
 const managedFields = [
   {
     manager: 'kubectl',
@@ -49,6 +49,7 @@ const podTemplate = {
   },
 };
 
+/** schedule is the nightly Schedule as the API server sends it: with kubectl's last-applied copy and managedFields. */
 function schedule(opts: { status?: ScheduleStatus; annotations?: Record<string, string>; schedule?: string } = {}): Schedule {
   const spec = {
     schedule: opts.schedule ?? '0 3 * * *',
@@ -59,22 +60,12 @@ function schedule(opts: { status?: ScheduleStatus; annotations?: Record<string, 
       },
     },
   };
-  return {
-    apiVersion: 'schedule-operator.io/v1alpha1',
-    kind: 'Schedule',
-    metadata: {
-      name: 'nightly',
-      namespace: NS,
-      uid: 'uid-sched-1',
-      generation: 1,
-      resourceVersion: '10',
-      creationTimestamp: '2026-03-01T00:00:00Z',
-      annotations: { [ANNOTATION_LAST_APPLIED]: JSON.stringify({ spec }), ...(opts.annotations ?? {}) },
-      managedFields,
-    } as Schedule['metadata'],
+  const s = nightlySchedule({
     spec,
-    ...(opts.status ? { status: opts.status } : {}),
-  };
+    status: opts.status,
+    annotations: { [ANNOTATION_LAST_APPLIED]: JSON.stringify({ spec }), ...(opts.annotations ?? {}) },
+  });
+  return { ...s, metadata: { ...s.metadata, creationTimestamp: '2026-03-01T00:00:00Z', managedFields } as Schedule['metadata'] };
 }
 
 /** serverCronJob is the CronJob as the API server returns it after our apply: defaults, managedFields, status. */
