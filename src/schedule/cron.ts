@@ -70,15 +70,21 @@ const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\
 const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 const parsedCache = new Map<string, ParseResult>();
+/** PARSED_CACHE_SIZE bounds the memo: a fleet with more distinct expressions re-parses only the least recently used. */
+export const PARSED_CACHE_SIZE = 4096;
 
 /** parseCron reads `expr` as robfig/cron v3 ParseStandard does, without the TZ= prefix (Kubernetes refuses it).
- * Results are immutable and memoised (a fleet repeats a few expressions in every reconcile). */
+ * Results are immutable and memoised, least recently used first out (a fleet repeats its expressions in every
+ * reconcile, and the run-gap walk is cached on the parsed spec). */
 export function parseCron(expr: string): ParseResult {
   let result = parsedCache.get(expr);
-  if (!result) {
-    if (parsedCache.size >= 1000) parsedCache.clear();
-    parsedCache.set(expr, (result = parse(expr)));
+  if (result) {
+    parsedCache.delete(expr); // a Map iterates in insertion order: re-inserting marks it most recently used
+  } else {
+    result = parse(expr);
+    if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value!);
   }
+  parsedCache.set(expr, result);
   return result;
 }
 

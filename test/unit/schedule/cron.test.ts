@@ -2,7 +2,7 @@
 // robfig/cron v3 ParseStandard, and no "TZ"), proven against the Go oracle; and its refusals say why and
 // what to write instead.
 import { describe, expect, it } from 'vitest';
-import { canEverFire, minGapMinutes, parseCron, type CronSpec } from '../../../src/schedule/cron.js';
+import { canEverFire, minGapMinutes, PARSED_CACHE_SIZE, parseCron, type CronSpec } from '../../../src/schedule/cron.js';
 import { askOracle } from '../../cron-oracle/oracle.js';
 
 const problems = (expr: string): string => {
@@ -258,5 +258,38 @@ describe('minGapMinutes: the shortest wall-clock time between runs', () => {
     ['30 23 28,1 2,3 *', 1440], // Feb 28 -> Mar 1 in common years
   ])('%s -> %d', (expr, gap) => {
     expect(minGapMinutes(spec(expr))).toBe(gap);
+  });
+});
+
+describe('the parse memo', () => {
+  const distinct = (n: number, tag: number) =>
+    Array.from({ length: n }, (_, i) => `${i % 60} ${Math.floor(i / 60) % 24} ${1 + (tag % 28)} * *`);
+
+  it('keeps an expression in use while more distinct expressions than it holds pass through', () => {
+    const hot = '7 7 7 7 *';
+    const first = parseCron(hot);
+    // Twice the memo's size of other expressions, with the hot one used in between (as every pass of its Schedule does).
+    for (const [i, expr] of [
+      ...distinct(1440, 1),
+      ...distinct(1440, 2),
+      ...distinct(1440, 3),
+      ...distinct(1440, 4),
+      ...distinct(1440, 5),
+      ...distinct(1440, 6),
+    ].entries()) {
+      parseCron(expr);
+      if (i % 1000 === 0) expect(parseCron(hot)).toBe(first);
+    }
+    expect(6 * 1440).toBeGreaterThan(2 * PARSED_CACHE_SIZE);
+    expect(parseCron(hot)).toBe(first);
+  });
+
+  it('lets the least recently used expression go once the memo is full', () => {
+    const cold = '8 8 8 8 *';
+    const first = parseCron(cold);
+    for (const expr of [...distinct(1440, 11), ...distinct(1440, 12), ...distinct(1440, 13)]) parseCron(expr);
+    const again = parseCron(cold);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 });
