@@ -6,7 +6,7 @@ NODE_BIN := $(shell bash hack/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 CLUSTER := bash test/cluster/cluster.sh
 
-.PHONY: all deps build test test-unit test-integration lint format crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench bench-fleet bench-startup clean chart-readme argocd-cm
+.PHONY: all deps build test test-unit test-integration lint format crds run demo cluster-up cluster-down cluster-binaries helm-lint docker-build deploy bench bench-fleet bench-completion bench-startup clean chart-readme argocd-cm
 
 all: build
 
@@ -105,6 +105,11 @@ bench-webhook: deps
 ## bench-fleet: convergence, writes, memory and idle CPU at 1,000, 5,000 and 10,000 Schedules (cluster of KUBECONFIG)
 bench-fleet: deps build
 	npx tsx bench/fleet.ts --count 1000,5000,10000
+
+## bench-completion: Job finished -> counted in status, 100 Jobs finishing at once, 3 rounds (cluster of KUBECONFIG,
+## started with CLUSTER_KCM_ARGS="--kube-api-qps=500 --kube-api-burst=1000 --concurrent-job-syncs=20", docs/test-cluster.md)
+bench-completion: deps build
+	npx tsx bench/completion.ts --schedules 100 --rounds 3
 
 ## bench-startup: exec -> first output of next and run, exec -> caches synced of the controller (medians of 5)
 bench-startup: deps build

@@ -28,6 +28,7 @@
 #   CLUSTER_TIMEOUT    seconds to wait for each component to become ready (default 60)
 #   CLUSTER_KEEP_LOGS  `down` keeps $CLUSTER_DIR/logs when set to 1
 #   CLUSTER_APISERVER_ARGS  extra kube-apiserver flags, split on spaces (e.g. --watch-cache=false); restarts keep them
+#   CLUSTER_KCM_ARGS   extra kube-controller-manager flags, split on spaces (e.g. --kube-api-qps=500); restarts keep them
 #   CLUSTER_SETTLE_TIMEOUT  seconds `settle` gives the probe pod before it restarts the scheduler or kwok (default 20)
 #
 # Every failure ends in one line `cluster: <reason>` followed by the last log lines of the component at fault.
@@ -335,8 +336,9 @@ up() {
   local c
   for c in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$dir/kubeconfigs/$c.kubeconfig"; done
   write_kubeconfig "$dir/kubeconfig.tmp"
-  local extra=()
+  local extra=() kcm_extra=()
   read -r -a extra <<<"${CLUSTER_APISERVER_ARGS:-}"
+  read -r -a kcm_extra <<<"${CLUSTER_KCM_ARGS:-}"
 
   launch etcd "$etcd" --name=etcd --data-dir="$dir/etcd" --unsafe-no-fsync --log-level=warn \
     --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
@@ -366,7 +368,7 @@ up() {
   launch kube-controller-manager "$kcm" --kubeconfig="$dir/kubeconfigs/kube-controller-manager.kubeconfig" --leader-elect=false \
     --secure-port="$kcm_port" --bind-address=127.0.0.1 --cert-dir="$dir/pki/kube-controller-manager" \
     --controllers=job,cronjob,garbagecollector,namespace,ttl-after-finished,serviceaccount \
-    --service-account-private-key-file="$dir/pki/sa.key" --root-ca-file="$dir/pki/ca.crt"
+    --service-account-private-key-file="$dir/pki/sa.key" --root-ca-file="$dir/pki/ca.crt" "${kcm_extra[@]}"
   launch kube-scheduler "$scheduler" --kubeconfig="$dir/kubeconfigs/kube-scheduler.kubeconfig" --leader-elect=false \
     --secure-port="$sched_port" --bind-address=127.0.0.1 --cert-dir="$dir/pki/kube-scheduler"
   # kwok's fast pod stages, except that pod-complete is this repository's: it honours kwok's delay annotation.
