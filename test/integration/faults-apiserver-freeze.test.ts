@@ -9,32 +9,25 @@
 //
 // The operator runs without leader election (one replica): with a Lease, 45 s without renewing it is past the renew
 // deadline (10 s by default) and the operator exits on purpose, as controller-runtime does.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
-import { useOperatorNamespace } from '../support/harness.js';
-import { requestRun, waitReady } from './ledger-helpers.js';
 import {
   conflictReport,
   steadyWorkloadBeforeFault,
-  expectCountedExactly,
   expectNo409Loop,
-  expectSameProcess,
-  expectSettled,
-  keepLogs,
+  expectRecovered,
   logLines,
   relists,
-  schedule,
   sleep,
-  SINGLE_REPLICA,
-  startJob,
   statusWrites,
+  useFaultNamespace,
+  workloadAfterFault,
 } from './faults-helpers.js';
 
 const FREEZE_MS = 45_000;
 
 const plane = useControlPlane('apiserver-freeze');
-const env = useOperatorNamespace('fault-freeze', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
-afterAll(() => keepLogs(env.operator, plane.current.dir));
+const env = useFaultNamespace(plane, 'fault-freeze');
 
 describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
   it('converges, counts every run exactly and settles, in the same operator process', async () => {
@@ -51,16 +44,10 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
     const thawed = await plane.current.thaw('kube-apiserver'); // SIGCONT, then waits for /readyz and a probe pod
     const errorsWhileFrozen = logLines(op, frozenAt).filter((l) => l.time < thawedAt && l.level >= 40);
 
-    await schedule(kube, ns, 'after');
-    await requestRun(kube, ns, 'after', 'after-1');
-    await startJob(kube, ns, 'steady', 'steady-quick-1');
-    await startJob(kube, ns, 'steady', 'steady-quick-2');
-    await waitReady(kube, ns, 'after', 90_000);
+    await workloadAfterFault(kube, ns);
     const convergedMs = Date.now() - thawedAt;
 
-    const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'after', 1)];
-    const settled = await expectSettled(env, ['steady', 'after']);
-    expectSameProcess(op, pid);
+    const recovered = await expectRecovered(env, pid, { steady: 5, after: 1 });
 
     const first = statusWrites(op, thawedAt)[0];
     expect(first, 'a status write after the thaw').toBeDefined();
@@ -71,8 +58,7 @@ describe(`the API server frozen for ${FREEZE_MS / 1000} s`, () => {
         `  thaw -> new Schedule seen Ready by the test: ${convergedMs} ms`,
         `  operator warnings/errors while frozen: ${errorsWhileFrozen.length} (${[...new Set(errorsWhileFrozen.map((l) => l.msg))].join('; ') || 'none'})`,
         `  re-lists after 410 Gone: ${relists(op, frozenAt).join(', ') || 'none'}`,
-        ...counted.map((c) => `  ${c}`),
-        `  ${settled}`,
+        ...recovered.map((l) => `  ${l}`),
         `  ${conflictReport(op, frozenAt).text}`,
       ].join('\n'),
     );

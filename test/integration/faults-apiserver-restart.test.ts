@@ -8,31 +8,24 @@
 //
 // The operator runs without leader election (one replica): with a Lease, an outage longer than the renew deadline
 // (10 s by default) makes it exit on purpose, as controller-runtime does, and a restart under load can take that long.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useControlPlane } from '../support/control-plane.js';
-import { useOperatorNamespace } from '../support/harness.js';
 import { schedulesPath } from '../support/kube.js';
-import { requestRun, waitReady } from './ledger-helpers.js';
 import {
   conflictReport,
   steadyWorkloadBeforeFault,
-  expectCountedExactly,
   expectNo409Loop,
-  expectSameProcess,
-  expectSettled,
-  keepLogs,
+  expectRecovered,
   logLines,
   relists,
-  schedule,
   sleep,
-  SINGLE_REPLICA,
-  startJob,
   statusWrites,
+  useFaultNamespace,
+  workloadAfterFault,
 } from './faults-helpers.js';
 
 const plane = useControlPlane('apiserver-restart');
-const env = useOperatorNamespace('fault-restart', { kubeconfig: () => plane.current.kubeconfig, ledgerPolicy: true, args: SINGLE_REPLICA });
-afterAll(() => keepLogs(env.operator, plane.current.dir));
+const env = useFaultNamespace(plane, 'fault-restart');
 
 describe('the API server killed and restarted', () => {
   it('converges, counts every run exactly and settles, in the same operator process', async () => {
@@ -49,16 +42,10 @@ describe('the API server killed and restarted', () => {
     const readyAt = started.readyAtMs;
 
     // Right after the outage: a new Schedule, a run-now and two quick runs.
-    await schedule(kube, ns, 'after');
-    await requestRun(kube, ns, 'after', 'after-1');
-    await startJob(kube, ns, 'steady', 'steady-quick-1');
-    await startJob(kube, ns, 'steady', 'steady-quick-2');
-    await waitReady(kube, ns, 'after', 90_000);
+    await workloadAfterFault(kube, ns);
     const convergedMs = Date.now() - readyAt;
 
-    const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'after', 1)];
-    const settled = await expectSettled(env, ['steady', 'after']);
-    expectSameProcess(op, pid);
+    const recovered = await expectRecovered(env, pid, { steady: 5, after: 1 });
 
     const first = statusWrites(op, readyAt)[0];
     const informerErrors = logLines(op, readyAt).filter((l) => l.informer && l.level >= 40);
@@ -72,8 +59,7 @@ describe('the API server killed and restarted', () => {
         `  API server ready -> new Schedule seen Ready by the test: ${convergedMs} ms`,
         `  re-lists after 410 Gone: ${relists(op, killedAt).join(', ') || 'none'}`,
         `  informer failures after the API server was ready: ${informerErrors.length}${informerErrors.length ? ` (${[...new Set(informerErrors.map((l) => l.msg))].join('; ')})` : ''}`,
-        ...counted.map((c) => `  ${c}`),
-        `  ${settled}`,
+        ...recovered.map((l) => `  ${l}`),
         `  ${conflictReport(op, killedAt).text}`,
         `  steady status.runs ${JSON.stringify(s.status.runs)}`,
       ].join('\n'),

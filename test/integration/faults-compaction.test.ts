@@ -13,24 +13,20 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigVia, useControlPlane } from '../support/control-plane.js';
-import { useOperatorNamespace } from '../support/harness.js';
 import { eventually } from '../support/kube.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { requestRun, waitCounted, waitHandled, waitReady } from './ledger-helpers.js';
 import {
   conflictReport,
-  expectCountedExactly,
   expectNo409Loop,
-  expectSameProcess,
-  expectSettled,
-  keepLogs,
+  expectRecovered,
   logLines,
   relists,
   schedule,
   sleep,
-  SINGLE_REPLICA,
   startJob,
   statusWrites,
+  useFaultNamespace,
   waitAllFinished,
 } from './faults-helpers.js';
 
@@ -44,13 +40,7 @@ beforeAll(async () => {
   const port = await proxy.start();
   operatorKubeconfig = kubeconfigVia(plane.current.kubeconfig, port, join(plane.current.dir, 'operator-via-proxy.kubeconfig'));
 });
-const env = useOperatorNamespace('fault-compact', {
-  kubeconfig: () => plane.current.kubeconfig,
-  operatorKubeconfig: () => operatorKubeconfig,
-  ledgerPolicy: true,
-  args: SINGLE_REPLICA,
-});
-afterAll(() => keepLogs(env.operator, plane.current.dir));
+const env = useFaultNamespace(plane, 'fault-compact', { operatorKubeconfig: () => operatorKubeconfig });
 afterAll(() => proxy?.stop());
 
 describe('etcd compaction while the operator is cut off', () => {
@@ -88,9 +78,7 @@ describe('etcd compaction while the operator is cut off', () => {
     );
     await waitHandled(kube, ns, 'steady', 'during-1', 60_000);
     await waitHandled(kube, ns, 'created-meanwhile', 'during-2', 60_000);
-    const counted = [await expectCountedExactly(kube, ns, 'steady', 5), await expectCountedExactly(kube, ns, 'created-meanwhile', 1)];
-    const settled = await expectSettled(env, ['steady', 'created-meanwhile']);
-    expectSameProcess(op, pid);
+    const recovered = await expectRecovered(env, pid, { steady: 5, 'created-meanwhile': 1 });
 
     const first = statusWrites(op, restoredAt)[0];
     expect(first, 'a status write after the reconnect').toBeDefined();
@@ -102,8 +90,7 @@ describe('etcd compaction while the operator is cut off', () => {
         `faults: operator cut off ${CUT_MS / 1000} s (${reset} connections reset), etcd compacted at revision ${revision}, reconnected`,
         `  reconnect -> first successful status write: ${first!.time - restoredAt} ms`,
         `  re-lists after 410 Gone: ${relistTimes.join(', ')}`,
-        ...counted.map((c) => `  ${c}`),
-        `  ${settled}`,
+        ...recovered.map((l) => `  ${l}`),
         `  ${conflictReport(op, cutAt).text}`,
       ].join('\n'),
     );

@@ -1,9 +1,11 @@
-// Helpers of the fault tests (faults-*.test.ts): what the operator logged and counted, the Jobs the test itself sees,
-// and the checks every fault ends with - new Schedules converge, runs counted exactly, no 409 loop, same process.
+// Helpers of the fault tests (faults-*.test.ts): their set-up, the workloads before and after a fault, what the
+// operator logged and counted, the Jobs the test itself sees, and the checks every fault ends with - new Schedules
+// converge, runs counted exactly, no 409 loop, same process.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
-import type { OperatorNamespace } from '../support/harness.js';
+import { afterAll, expect } from 'vitest';
+import type { ControlPlane } from '../support/control-plane.js';
+import { type OperatorNamespace, useOperatorNamespace } from '../support/harness.js';
 import { cronJobsPath, eventually, jobsPath, schedulesPath, type TestKube } from '../support/kube.js';
 import type { OperatorProcess } from '../support/operator.js';
 import { applySchedule, jobFromCronJob, requestRun, waitCounted, waitReady } from './ledger-helpers.js';
@@ -12,6 +14,25 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The operator's flags in fault tests: one replica, no Lease (see the files' headers for why). */
 export const SINGLE_REPLICA = ['--leader-elect=false'];
+
+/**
+ * useFaultNamespace: useOperatorNamespace on the file's own control plane, with the ledger policy and one operator
+ * replica; the operator's log is kept beside the plane's logs. `operatorKubeconfig`: the operator's own (e.g. a proxy's).
+ */
+export function useFaultNamespace(
+  plane: { current: ControlPlane },
+  prefix: string,
+  options: { operatorKubeconfig?: () => string } = {},
+): OperatorNamespace {
+  const env = useOperatorNamespace(prefix, {
+    kubeconfig: () => plane.current.kubeconfig,
+    ...options,
+    ledgerPolicy: true,
+    args: SINGLE_REPLICA,
+  });
+  afterAll(() => keepLogs(env.operator, plane.current.dir));
+  return env;
+}
 
 export interface LogLine {
   level: number;
@@ -165,6 +186,18 @@ export async function expectSettled(env: OperatorNamespace, names: string[]): Pr
   return `settled: ${after.w} status writes, ${after.e} reconcile errors in total`;
 }
 
+/**
+ * expectRecovered: the checks after a fault - each Schedule's runs counted exactly (at least `runs[name]` Jobs), the
+ * operator settled, and it is still the process `pid`; returns what they found, a line each, for the report.
+ */
+export async function expectRecovered(env: OperatorNamespace, pid: number | undefined, runs: Record<string, number>): Promise<string[]> {
+  const counted: string[] = [];
+  for (const [name, min] of Object.entries(runs)) counted.push(await expectCountedExactly(env.kube, env.ns, name, min));
+  const settled = await expectSettled(env, Object.keys(runs));
+  expectSameProcess(env.operator!, pid);
+  return [...counted, settled];
+}
+
 /** MAX_409_IN_A_ROW: a 409 and a retry that succeeds is optimistic concurrency at work; more in a row is a loop. */
 export const MAX_409_IN_A_ROW = 2;
 
@@ -217,4 +250,13 @@ export async function steadyWorkloadBeforeFault(kube: TestKube, ns: string): Pro
   await startJob(kube, ns, 'steady', 'steady-long-1', '12s');
   await startJob(kube, ns, 'steady', 'steady-long-2', '12s');
   await sleep(2_000);
+}
+
+/** workloadAfterFault: right after the fault, a new Schedule "after" with a run-now, two quick runs of "steady"; "after" Ready. */
+export async function workloadAfterFault(kube: TestKube, ns: string): Promise<void> {
+  await schedule(kube, ns, 'after');
+  await requestRun(kube, ns, 'after', 'after-1');
+  await startJob(kube, ns, 'steady', 'steady-quick-1');
+  await startJob(kube, ns, 'steady', 'steady-quick-2');
+  await waitReady(kube, ns, 'after', 90_000);
 }

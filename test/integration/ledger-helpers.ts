@@ -13,6 +13,27 @@ export interface JobTruth {
   deleted: boolean;
 }
 
+/** RunTruth: a Schedule's finished Jobs as a watch saw them (deleted: how many of them are gone since). */
+export interface RunTruth {
+  total: number;
+  succeeded: number;
+  failed: number;
+  manual: number;
+  deleted: number;
+}
+
+/** expectRunsEqual: status.runs counts exactly the finished Jobs the watch saw; no slot missed or skipped (a yearly schedule). */
+export function expectRunsEqual(runs: unknown, truth: RunTruth): void {
+  expect(runs).toEqual({
+    total: truth.total,
+    succeeded: truth.succeeded,
+    failed: truth.failed,
+    manual: truth.manual,
+    missed: 0,
+    skipped: 0,
+  });
+}
+
 /** JobWatch records every Job of a namespace by uid, with how it ended, from a watch that resumes. */
 export class JobWatch {
   readonly jobs = new Map<string, JobTruth>();
@@ -63,7 +84,7 @@ export class JobWatch {
   }
 
   /** truth counts the finished Jobs of one Schedule. */
-  truth(schedule: string): { total: number; succeeded: number; failed: number; manual: number; deleted: number } {
+  truth(schedule: string): RunTruth {
     const mine = [...this.jobs.values()].filter((j) => j.schedule === schedule && j.result);
     return {
       total: mine.length,

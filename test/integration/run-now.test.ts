@@ -10,6 +10,16 @@ import { applySchedule, deleteSchedule, expectNoJobsLeft, requestRun, waitCounte
 
 const env = useOperatorNamespace('run-now', { ledgerPolicy: true, env: { LOG_LEVEL: 'info' } });
 
+/** neverFinishes: a jobTemplate whose Job never finishes (its pod is never scheduled), so a run stays active. */
+const neverFinishes = {
+  spec: {
+    backoffLimit: 0,
+    template: {
+      spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] },
+    },
+  },
+};
+
 const jobsOf = async (name: string) =>
   ((await env.kube.get(jobsPath(env.ns))).items as any[]).filter((j) => j.metadata.labels['schedule-operator.io/schedule'] === name);
 
@@ -35,17 +45,7 @@ describe('run now', () => {
   });
 
   it('refuses a token while a run is active and records why in status and an Event', async () => {
-    // A Job that never finishes: its pod is never scheduled.
-    await applySchedule(env.kube, env.ns, 'busy', {
-      jobTemplate: {
-        spec: {
-          backoffLimit: 0,
-          template: {
-            spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] },
-          },
-        },
-      },
-    });
+    await applySchedule(env.kube, env.ns, 'busy', { jobTemplate: neverFinishes });
     await waitReady(env.kube, env.ns, 'busy');
     await requestRun(env.kube, env.ns, 'busy', 'first');
     const first = await waitHandled(env.kube, env.ns, 'busy', 'first');
@@ -66,17 +66,7 @@ describe('run now', () => {
     // Begin early in a minute, so the manual run is in place before the next slot.
     const second = new Date().getUTCSeconds();
     if (second > 30) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
-    await applySchedule(env.kube, env.ns, 'overlap', {
-      schedule: '* * * * *',
-      jobTemplate: {
-        spec: {
-          backoffLimit: 0,
-          template: {
-            spec: { restartPolicy: 'Never', nodeSelector: { nowhere: 'true' }, containers: [{ name: 'main', image: 'busybox:1.36' }] },
-          },
-        },
-      },
-    });
+    await applySchedule(env.kube, env.ns, 'overlap', { schedule: '* * * * *', jobTemplate: neverFinishes });
     await waitReady(env.kube, env.ns, 'overlap');
     await requestRun(env.kube, env.ns, 'overlap', 'manual-1');
     const manualName = (await waitHandled(env.kube, env.ns, 'overlap', 'manual-1')).status.lastRunRequest.jobName;

@@ -3,7 +3,8 @@
 // observations (the rules of docs/ledger.md, "Slots", applied to what the test saw), and every status version the
 // Schedule went through (to count writes that only slot accounting caused).
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { jobsPath, schedulesPath, type TestKube } from '../support/kube.js';
+import { expect } from 'vitest';
+import { eventually, jobsPath, schedulesPath, type TestKube } from '../support/kube.js';
 import type { OperatorProcess } from '../support/operator.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,6 +107,55 @@ export function expectedOutcomes(creation: number, until: number, jobs: SeenJob[
     out.push({ slot: new Date(s).toISOString().replace('.000Z', 'Z'), outcome });
   }
   return out;
+}
+
+export interface DecidedSlots {
+  /** schedule: the Schedule once its watermark reached the last slot. */
+  schedule: any;
+  /** expected: every slot up to the watermark, judged by the Jobs the test saw. */
+  expected: Array<{ slot: string; outcome: Outcome }>;
+  /** count: how many of the expected slots have the outcome. */
+  count: (outcome: Outcome) => number;
+  /** slotEntries: the slot entries of status.recentRuns (those with an outcome). */
+  slotEntries: Array<{ slot: string; outcome: string }>;
+}
+
+/**
+ * waitSlotsDecided waits until the Schedule's watermark reaches the slot `lastSlotMs` after the first slot `T`, has the
+ * poller look at the Jobs once more and stops it, then judges every slot up to the watermark by what the test saw.
+ */
+export async function waitSlotsDecided(
+  kube: TestKube,
+  ns: string,
+  name: string,
+  poller: JobPoller,
+  slots: { creation: number; T: number; lastSlotMs: number; timeoutMs: number },
+): Promise<DecidedSlots> {
+  const s = await eventually(
+    `slot T+${slots.lastSlotMs / 1000} decided`,
+    async () => {
+      const got = await kube.get(schedulesPath(ns, name));
+      return Date.parse(got?.status?.slots?.watermark ?? '') >= slots.T + slots.lastSlotMs ? got : undefined;
+    },
+    slots.timeoutMs,
+    500,
+  );
+  await poller.poll();
+  poller.stop();
+
+  const watermark = Date.parse(s.status.slots.watermark);
+  const expected = expectedOutcomes(slots.creation, watermark, [...poller.jobs.values()]);
+  const slotEntries = (s.status.recentRuns ?? [])
+    .filter((r: any) => r.outcome)
+    .map((r: any) => ({ slot: r.scheduledTime, outcome: r.outcome }));
+  return { schedule: s, expected, count: (o) => expected.filter((e) => e.outcome === o).length, slotEntries };
+}
+
+/** expectSlotsCounted: runs.missed, runs.skipped and the slot entries of recentRuns are exactly the test's judgement. */
+export function expectSlotsCounted({ schedule, expected, count, slotEntries }: DecidedSlots): void {
+  expect(schedule.status.runs.missed ?? 0).toBe(count('Missed'));
+  expect(schedule.status.runs.skipped ?? 0).toBe(count('SkippedOverlap'));
+  expect([...slotEntries].sort((a, b) => (a.slot < b.slot ? -1 : 1))).toEqual(expected.filter((e) => e.outcome !== 'Ran'));
 }
 
 /** ScheduleVersions records every version of one Schedule's status a watch delivers (one per write). */
