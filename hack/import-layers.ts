@@ -19,7 +19,7 @@ export const LAYERS: ReadonlyArray<Readonly<Record<string, readonly string[]>>> 
   // the only code that talks to the API server: REST, kubeconfig, watch, informer, lease, client
   { kube: ['src/kube/'] },
   // settings and instruments the services are built with
-  { config: ['src/config.ts'], metrics: ['src/metrics.ts', 'src/metrics-runs.ts'] },
+  { config: ['src/config.ts'], metrics: ['src/metrics.ts', 'src/metrics-runs.ts', 'src/metrics-series.ts'] },
   // services beside the controller: callbacks, admission webhook, HTTP endpoints
   { notify: ['src/notify/'], webhook: ['src/webhook/'], server: ['src/server/'] },
   // the reconciler, its queue and the Manager (it delivers callbacks through notify)

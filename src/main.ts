@@ -103,9 +103,9 @@ export async function runController(argv: string[], io: Io, env: Record<string, 
     const m = config.metricsBindAddress;
     const h = config.healthProbeBindAddress;
     if (m && h && m.host === h.host && m.port === h.port) {
-      servers.push(await listen(createApp({ probe, registry }), m, 'metrics and health probes'));
+      servers.push(await listen(createApp({ probe, metrics }), m, 'metrics and health probes'));
     } else {
-      if (m) servers.push(await listen(createApp({ registry }), m, 'metrics (--metrics-bind-address)'));
+      if (m) servers.push(await listen(createApp({ metrics }), m, 'metrics (--metrics-bind-address)'));
       if (h) servers.push(await listen(createApp({ probe }), h, 'health probes (--health-probe-bind-address)'));
     }
     const w = config.webhookBindAddress;

@@ -2,14 +2,18 @@
 // controller-runtime's names so existing dashboards and alerts work; domain metrics are schedule_operator_*.
 //
 // The per-Schedule gauges are computed at scrape time from the informer cache (observeSchedules), so a
-// deleted Schedule's series disappears with it and nothing has to be kept in step by hand.
+// deleted Schedule's series disappears with it and nothing has to be kept in step by hand. They, and the run and
+// slot counters (src/metrics-runs.ts), live in a SeriesTable (src/metrics-series.ts), which writes its own text.
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { CONDITION_READY, findCondition } from './api/conditions.js';
 import type { Schedule } from './api/schedule.js';
+import { SeriesTable } from './metrics-series.js';
 import { CONDITION_OVERDUE } from './schedule/overdue.js';
 
-export interface Metrics {
+export interface Metrics extends Exposition {
   registry: Registry;
+  /** series holds the families with a series per Schedule (src/metrics-series.ts); text() appends them. */
+  series: SeriesTable;
   /** perSchedule is false for very large fleets: no metric then carries namespace/schedule labels. */
   perSchedule: boolean;
   reconcileTotal: Counter<'controller' | 'result'>;
@@ -23,6 +27,15 @@ export interface Metrics {
   /** observeSchedules points the schedule gauges at the Schedules the cache holds. */
   observeSchedules(source: () => Schedule[]): void;
 }
+
+/** Exposition is what GET /metrics serves. */
+export interface Exposition {
+  contentType: string;
+  text(): Promise<string>;
+}
+
+/** SCHEDULE_LABELS label a series of one Schedule. */
+export const SCHEDULE_LABELS = ['namespace', 'schedule'] as const;
 
 export interface WorkqueueMetrics {
   depth: Gauge<'name'>;
@@ -67,22 +80,16 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
     },
   });
 
+  const series = new SeriesTable();
   if (opts.perSchedule) {
     // The state gauges of each Schedule, read from its status in the cache (what the last status write said).
     // Without per-Schedule labels they are not exported at all (alerts then fall back to schedule_operator_schedules).
     const perScheduleGauge = (name: string, help: string, value: (s: Schedule) => number | undefined) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['namespace', 'schedule'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of schedules()) {
-            const v = value(s);
-            if (v !== undefined) this.set({ namespace: s.metadata.namespace, schedule: s.metadata.name }, v);
-          }
-        },
+      series.read(name, help, SCHEDULE_LABELS, (emit) => {
+        for (const s of schedules()) {
+          const v = value(s);
+          if (v !== undefined) emit([s.metadata.namespace ?? '', s.metadata.name], v);
+        }
       });
     const condition = (s: Schedule, type: string) => findCondition(s.status?.conditions, type)?.status;
     perScheduleGauge(
@@ -109,19 +116,14 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
       '1 while the Schedule is paused after spec.pauseAfterConsecutiveFailures failed runs (status.pause), else 0',
       (s) => (s.status ? (s.status.pause ? 1 : 0) : undefined),
     );
-    new Gauge({
-      name: 'schedule_operator_next_run_timestamp_seconds',
-      help: 'When the Schedule runs next (status.nextRunTime), as a Unix timestamp',
-      labelNames: ['namespace', 'schedule'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of schedules()) {
-          const t = s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN;
-          if (!Number.isNaN(t)) this.set({ namespace: s.metadata.namespace, schedule: s.metadata.name }, t / 1000);
-        }
+    perScheduleGauge(
+      'schedule_operator_next_run_timestamp_seconds',
+      'When the Schedule runs next (status.nextRunTime), as a Unix timestamp',
+      (s) => {
+        const t = s.status?.nextRunTime ? Date.parse(s.status.nextRunTime) : NaN;
+        return Number.isNaN(t) ? undefined : t / 1000;
       },
-    });
+    );
   } else {
     new Gauge({
       name: 'schedule_operator_next_run_timestamp_seconds',
@@ -139,7 +141,10 @@ export function createMetrics(registry: Registry, opts: { perSchedule: boolean; 
 
   return {
     registry,
+    series,
     perSchedule: opts.perSchedule,
+    contentType: registry.contentType,
+    text: async () => (await registry.metrics()) + series.text(),
     reconcileTotal: new Counter({
       name: 'controller_runtime_reconcile_total',
       help: 'Total number of reconciliations per controller',

@@ -63,7 +63,7 @@ export class ScheduleController {
   readonly notifier: Notifier;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.runMetrics = runMetrics(deps.metrics.registry, deps.metrics.perSchedule);
+    this.runMetrics = runMetrics(deps.metrics);
     this.requeue = requeuePolicy(deps.resyncMs, deps.enqueue !== undefined);
     this.notifier =
       deps.notifier ??

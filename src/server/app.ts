@@ -8,8 +8,8 @@
 import type { Server } from 'node:http';
 import { http } from '../node-http.js';
 import express, { type Router } from 'express';
-import type { Registry } from 'prom-client';
 import type { BindAddress } from '../config.js';
+import type { Exposition } from '../metrics.js';
 
 export interface Probe {
   /** synced is true once every informer cache has listed its resource. */
@@ -21,7 +21,8 @@ export interface Probe {
 
 export interface AppParts {
   probe?: Probe;
-  registry?: Registry;
+  /** metrics is served on /metrics. */
+  metrics?: Exposition;
   /** routes are mounted as they are, after the built-in endpoints (the seam for the webhook). */
   routes?: Router[];
 }
@@ -29,7 +30,7 @@ export interface AppParts {
 export function createApp(parts: AppParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  const { probe, registry } = parts;
+  const { probe, metrics } = parts;
   if (probe) {
     app.get('/healthz', (_req, res) => {
       res.type('text/plain').send('ok');
@@ -40,11 +41,11 @@ export function createApp(parts: AppParts): express.Express {
       res.status(synced ? 200 : 503).json(body);
     });
   }
-  if (registry) {
+  if (metrics) {
     app.get('/metrics', async (_req, res) => {
       try {
-        const text = await registry.metrics();
-        res.type(registry.contentType).send(text);
+        const text = await metrics.text();
+        res.type(metrics.contentType).send(text);
       } catch (err) {
         res
           .status(500)

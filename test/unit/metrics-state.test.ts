@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../src/api/schedule.js';
 import { createMetrics } from '../../src/metrics.js';
 import { runMetrics } from '../../src/metrics-runs.js';
+import { SeriesTable } from '../../src/metrics-series.js';
 import { emptyCounts } from '../../src/schedule/slots.js';
 
 const cond = (type: string, status: 'True' | 'False' | 'Unknown') => ({
@@ -22,11 +23,9 @@ const sched = (name: string, status?: ScheduleStatus): Schedule => ({
   ...(status ? { status } : {}),
 });
 
-async function series(registry: Registry, name: string): Promise<Record<string, number>> {
-  const m = registry.getSingleMetric(name);
-  if (!m) return {};
+function series(table: SeriesTable, name: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const v of (await m.get()).values) out[Object.values(v.labels).join('/')] = v.value;
+  for (const v of table.samples(name)) out[Object.values(v.labels).join('/')] = v.value;
   return out;
 }
 
@@ -44,31 +43,31 @@ describe('state gauges', () => {
       sched('retrying', { conditions: [cond('Ready', 'Unknown'), cond('Overdue', 'True')] }),
       sched('new'),
     ]);
-    expect(await series(registry, 'schedule_operator_ready')).toEqual({ 'ns/ok': 1, 'ns/bad': 0 });
-    expect(await series(registry, 'schedule_operator_overdue')).toEqual({ 'ns/ok': 0, 'ns/retrying': 1 });
-    expect(await series(registry, 'schedule_operator_consecutive_failures')).toEqual({ 'ns/ok': 0, 'ns/bad': 3, 'ns/retrying': 0 });
-    expect(await series(registry, 'schedule_operator_paused')).toEqual({ 'ns/ok': 0, 'ns/bad': 1, 'ns/retrying': 0 });
+    expect(series(metrics.series, 'schedule_operator_ready')).toEqual({ 'ns/ok': 1, 'ns/bad': 0 });
+    expect(series(metrics.series, 'schedule_operator_overdue')).toEqual({ 'ns/ok': 0, 'ns/retrying': 1 });
+    expect(series(metrics.series, 'schedule_operator_consecutive_failures')).toEqual({ 'ns/ok': 0, 'ns/bad': 3, 'ns/retrying': 0 });
+    expect(series(metrics.series, 'schedule_operator_paused')).toEqual({ 'ns/ok': 0, 'ns/bad': 1, 'ns/retrying': 0 });
   });
 
   it('without per-Schedule labels none of them is exported (alerts fall back to schedule_operator_schedules)', async () => {
     const registry = new Registry();
-    createMetrics(registry, { perSchedule: false, defaultMetrics: false });
+    const metrics = createMetrics(registry, { perSchedule: false, defaultMetrics: false });
     for (const name of [
       'schedule_operator_ready',
       'schedule_operator_overdue',
       'schedule_operator_consecutive_failures',
       'schedule_operator_paused',
     ])
-      expect(registry.getSingleMetric(name)).toBeUndefined();
+      expect(metrics.series.has(name) || registry.getSingleMetric(name) !== undefined).toBe(false);
   });
 });
 
 describe('schedule_operator_slots_total', () => {
   it('exports every outcome of a Schedule at 0 from its first pass, adds persisted decisions, forgets a deleted Schedule', async () => {
-    const registry = new Registry();
-    const m = runMetrics(registry, true);
+    const metrics = { series: new SeriesTable(), perSchedule: true };
+    const m = runMetrics(metrics);
     m.seen('ns', 'a');
-    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({
+    expect(series(metrics.series, 'schedule_operator_slots_total')).toEqual({
       'ns/a/Ran': 0,
       'ns/a/SkippedOverlap': 0,
       'ns/a/Missed': 0,
@@ -76,16 +75,16 @@ describe('schedule_operator_slots_total', () => {
       'ns/a/Suppressed': 0,
     });
     m.slots('ns', 'a', { ...emptyCounts(), Missed: 2, Ran: 1 });
-    expect(await series(registry, 'schedule_operator_slots_total')).toMatchObject({ 'ns/a/Missed': 2, 'ns/a/Ran': 1 });
+    expect(series(metrics.series, 'schedule_operator_slots_total')).toMatchObject({ 'ns/a/Missed': 2, 'ns/a/Ran': 1 });
     m.forget('ns', 'a');
-    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({});
+    expect(series(metrics.series, 'schedule_operator_slots_total')).toEqual({});
   });
 
   it('without per-Schedule labels: by outcome only, each at 0 from the start', async () => {
-    const registry = new Registry();
-    const m = runMetrics(registry, false);
+    const metrics = { series: new SeriesTable(), perSchedule: false };
+    const m = runMetrics(metrics);
     m.slots('ns', 'a', { ...emptyCounts(), SkippedOverlap: 1 });
-    expect(await series(registry, 'schedule_operator_slots_total')).toEqual({
+    expect(series(metrics.series, 'schedule_operator_slots_total')).toEqual({
       Ran: 0,
       SkippedOverlap: 1,
       Missed: 0,

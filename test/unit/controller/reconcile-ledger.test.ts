@@ -1,11 +1,11 @@
 // The reconciler's ledger, run-now and callback steps against the recording fake: the exact API writes,
 // in order (the ledger's safety is in that order: count in status first, release the finalizer after).
-import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { reconcile, releaseForgottenSchedule, type ReconcileDeps } from '../../../src/controller/reconcile.js';
 import type { CronJob, Job } from '../../../src/types/kube.js';
 import { runMetrics } from '../../../src/metrics-runs.js';
+import { SeriesTable } from '../../../src/metrics-series.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { manualJobName } from '../../../src/schedule/run-now.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
@@ -15,7 +15,7 @@ const NOW = new Date('2026-03-02T10:00:30Z');
 
 let kube: FakeKube;
 let deps: ReconcileDeps;
-let registry: Registry;
+let series: SeriesTable;
 
 /** schedule is the nightly Schedule whose Job is not retried (backoffLimit 0). */
 const schedule = (extra: ScheduleExtras = {}): Schedule => nightlySchedule({ backoffLimit: 0, ...extra });
@@ -35,14 +35,16 @@ function lastStatus(): ScheduleStatus | undefined {
 const job = (n: number, opts: JobOptions = {}): Job => ledgerJob(kube, n, opts);
 
 async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
-  const m = await registry.getSingleMetric(name)!.get();
-  return m.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+  return series
+    .samples(name)
+    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+    .reduce((a, v) => a + v.value, 0);
 }
 
 beforeEach(() => {
   kube = new FakeKube();
-  registry = new Registry();
-  deps = reconcileDeps(kube, NOW, { runMetrics: runMetrics(registry, true) });
+  series = new SeriesTable();
+  deps = reconcileDeps(kube, NOW, { runMetrics: runMetrics({ series, perSchedule: true }) });
 });
 
 describe('the ledger in reconcile', () => {

@@ -1,13 +1,13 @@
 // Slot accounting, failure details, pause after failures and Overdue in the pipeline, against the recording fake:
 // the exact API writes in order (the status write first, its Events and metrics only after it succeeded).
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule, ScheduleStatus } from '../../../src/api/schedule.js';
 import { cappedSlotEvents, SLOT_EVENTS_PER_PASS } from '../../../src/controller/announce.js';
 import { reconcile, type ReconcileDeps } from '../../../src/controller/reconcile.js';
 import type { CronJob, Job, Pod } from '../../../src/types/kube.js';
 import { runMetrics } from '../../../src/metrics-runs.js';
+import { SeriesTable } from '../../../src/metrics-series.js';
 import { FINALIZER_LEDGER } from '../../../src/schedule/ledger.js';
 import { decideSlots, emptyCounts } from '../../../src/schedule/slots.js';
 import { FakeKube, apiError } from '../../support/fake-kube.js';
@@ -17,13 +17,13 @@ const CREATED = '2026-03-02T10:00:00Z';
 
 let kube: FakeKube;
 let deps: ReconcileDeps;
-let registry: Registry;
+let series: SeriesTable;
 let now: Date;
 
 beforeEach(() => {
   kube = new FakeKube();
   kube.checkResourceVersion = true;
-  registry = new Registry();
+  series = new SeriesTable();
   now = new Date('2026-03-02T10:00:05Z');
   deps = {
     kube,
@@ -31,7 +31,7 @@ beforeEach(() => {
     log: pino({ level: 'silent' }),
     appliedGenerations: new Map(),
     requeue: { resyncMs: 600_000, notifyPollMs: undefined },
-    runMetrics: runMetrics(registry, true),
+    runMetrics: runMetrics({ series, perSchedule: true }),
   };
 });
 
@@ -99,8 +99,7 @@ const events = () => kube.writes.filter((w) => w.verb === 'event').map((w) => (w
 const condition = (s: ScheduleStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 
 async function metricValue(name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const m = await registry.getSingleMetric(name)!.get();
-  const hits = m.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  const hits = series.samples(name).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
   return hits.length ? hits.reduce((a, v) => a + v.value, 0) : undefined;
 }
 

@@ -32,7 +32,7 @@ describe('the health and metrics server', () => {
   it('serves the registry on /metrics and nothing it was not given', async () => {
     const registry = new Registry();
     new Counter({ name: 'probe_total', help: 'x', registers: [registry] }).inc(3);
-    const url = await serve(createApp({ registry }));
+    const url = await serve(createApp({ metrics: { contentType: registry.contentType, text: () => registry.metrics() } }));
     expect(await (await fetch(`${url}/metrics`)).text()).toContain('probe_total 3');
     expect((await fetch(`${url}/readyz`)).status).toBe(404);
   });
