@@ -7,7 +7,7 @@
 // (the same write, the same rule). Each outcome of a Schedule is exported at 0 from its first pass in this process,
 // so increase() sees the first Missed slot (a series born at 1 would show no increase).
 import { RUN_RESULTS, SLOT_OUTCOMES, TRIGGERS, type Run, type SlotOutcome } from './api/schedule.js';
-import type { Metrics } from './metrics.js';
+import { SCHEDULE_LABELS, type Metrics } from './metrics.js';
 
 export interface RunMetrics {
   /** counted records runs the ledger has just persisted. */
@@ -27,7 +27,7 @@ const SLOTS = 'schedule_operator_slots_total';
 /** runMetrics registers (once per Metrics) and returns the run metrics, in its SeriesTable. */
 export function runMetrics(metrics: Pick<Metrics, 'series' | 'perSchedule'>): RunMetrics {
   const { series, perSchedule } = metrics;
-  const per = perSchedule ? ['namespace', 'schedule'] : [];
+  const per = perSchedule ? SCHEDULE_LABELS : [];
   const who = (namespace: string, schedule: string) => (perSchedule ? [namespace, schedule] : []);
   const total = series.stored(
     RUNS,

@@ -1,9 +1,9 @@
 // Metric families with a series per Schedule, which a fleet has by the ten thousand, written as Prometheus text
 // here rather than by prom-client. prom-client keeps each series in a hash keyed by a label string it rebuilds on
 // every update, and formats every sample through generic label merging: with 10,000 Schedules (90,000 series) one
-// scrape blocked the event loop for about 290 ms and grew the heap by about 190 MiB (bench/scrape.ts). A family
-// here keeps its stored series in one Map keyed by the label values, or reads them from the cache at scrape time,
-// and writes its lines directly. GET /metrics serves the registry's text followed by this text (src/main.ts).
+// scrape blocked the event loop for about 290 ms (bench/scrape.ts). A family here keeps its stored series in one
+// Map keyed by the label values, or reads them from the cache at scrape time, and writes its lines directly.
+// GET /metrics serves the registry's text followed by this text (Metrics.text in src/metrics.ts).
 //
 // The text is the Prometheus exposition format 0.0.4: `# HELP`, `# TYPE`, then `name{label="value",...} value`;
 // label values escape backslash, double quote and newline, HELP escapes backslash and newline.
@@ -83,6 +83,7 @@ export class SeriesTable {
     return family ? samplesOf(family) : [];
   }
 
+  /** has says whether a family of this name is registered. */
   has(name: string): boolean {
     return this.families.has(name);
   }
