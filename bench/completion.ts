@@ -25,21 +25,19 @@ import { installLedgerPolicy } from '../test/support/ledger-policy.js';
 import { startOperator } from '../test/support/operator.js';
 import {
   applyCrd,
-  flag,
   JOBS,
   kube,
   kubeconfig,
   manifest,
-  median,
   metric,
   metricValues,
-  percentile,
   pool,
   removeNamespace,
   SCHEDULES,
   sleep,
   watch,
 } from './support.js';
+import { flag, median, percentile } from './stats.js';
 
 const N = Number(flag('schedules') ?? 100);
 const ROUNDS = Number(flag('rounds') ?? 3);

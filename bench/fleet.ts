@@ -30,7 +30,6 @@ import { summariseCpuProfile } from './cpu-summary.js';
 import {
   applyCrd,
   cpuSeconds,
-  flag,
   kube,
   kubeconfig,
   manifest,
@@ -41,6 +40,7 @@ import {
   sleep,
   statusMiB,
 } from './support.js';
+import { flag } from './stats.js';
 
 const COUNTS = (flag('count') ?? '1000').split(',').map(Number);
 const IDLE_S = Number(flag('idle-seconds') ?? 30);

@@ -4,18 +4,15 @@
 //
 // The registry is the operator's (createMetrics and runMetrics, per-Schedule labels on); the cache holds N settled
 // Schedules, each seen by a pass (so every slot outcome is exported at 0, as in a running operator). Each point
-// prints the median time of one metrics.text(), what GET /metrics serves (the event loop is blocked that long), the size of the text,
-// its lines, and the heap before and after the scrapes (and, under `node --expose-gc --import tsx`, what a full
-// collection leaves). Timings are for reading, not asserted.
+// prints the median time of one metrics.text(), what GET /metrics serves (the event loop is blocked that long),
+// the size of the text, its lines, and the heap before and after the scrapes (and, under
+// `node --expose-gc --import tsx`, what a full collection leaves). Timings are for reading, not asserted.
 import { Registry } from 'prom-client';
 import type { Schedule } from '../src/api/schedule.js';
 import { createMetrics } from '../src/metrics.js';
 import { runMetrics } from '../src/metrics-runs.js';
+import { flag, median } from './stats.js';
 
-const flag = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const COUNTS = (flag('schedules') ?? '1000,10000').split(',').map(Number);
 const SCRAPES = Number(flag('scrapes') ?? 7);
 /** gc is there under `node --expose-gc`: heapRetainedMiB is then the heap after a full collection. */
@@ -51,11 +48,10 @@ for (const n of COUNTS) {
     text = await metrics.text();
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       schedules: n,
-      medianScrapeMs: Math.round(times[Math.floor(times.length / 2)]!),
+      medianScrapeMs: Math.round(median(times)),
       textMiB: MiB(text.length),
       lines: text.split('\n').filter((l) => l && !l.startsWith('#')).length,
       heapBeforeMiB: MiB(heapBefore),

@@ -17,21 +17,14 @@ import { parse } from 'yaml';
 import { CRD_FILE } from '../src/api/crd-file.js';
 import { eventually, schedulesPath, testKube } from '../test/support/kube.js';
 import { freePort } from '../test/support/operator.js';
+import { flag, median } from './stats.js';
 
-const flag = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const RUNS = Number(flag('runs') ?? 5);
 const SCHEDULES = Number(flag('schedules') ?? 0);
 const BIN = join(resolve(flag('operator') ?? '.'), 'bin/schedule-operator');
 const kubeconfig = process.env.KUBECONFIG;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return Math.round(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2);
-};
+const roundedMedian = (xs: number[]) => Math.round(median(xs));
 
 /** timeToOutput runs a command and resolves with ms to its first stdout byte and to its exit. */
 function timeToOutput(
@@ -60,8 +53,8 @@ async function series(what: string, args: string[], env?: NodeJS.ProcessEnv) {
     runs.push(r);
   }
   return {
-    firstOutputMs: median(runs.map((r) => r.firstOutputMs)),
-    exitMs: median(runs.map((r) => r.exitMs)),
+    firstOutputMs: roundedMedian(runs.map((r) => r.firstOutputMs)),
+    exitMs: roundedMedian(runs.map((r) => r.exitMs)),
     runs: runs.map((r) => r.firstOutputMs),
   };
 }
@@ -143,8 +136,8 @@ async function main() {
       for (let i = 0; i < RUNS; i++) ctl.push(await controllerToReady(ns));
       out.controller = {
         schedules: SCHEDULES + 1,
-        readyMs: median(ctl.map((c) => c.readyMs)),
-        rssMiB: median(ctl.map((c) => c.rssMiB)),
+        readyMs: roundedMedian(ctl.map((c) => c.readyMs)),
+        rssMiB: roundedMedian(ctl.map((c) => c.rssMiB)),
         runs: ctl.map((c) => c.readyMs),
       };
     } finally {

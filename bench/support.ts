@@ -17,10 +17,6 @@ if (!kubeconfig) throw new Error('set KUBECONFIG to the cluster (e.g. .cluster/k
 export const kube = testKube(kubeconfig);
 const kc = loadKubeconfig({ kubeconfig });
 
-export const flag = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** manifest is the bench Schedule: cron `schedule` (default once a year on 1 January, so no run falls inside a
@@ -133,8 +129,3 @@ export function readyWatch(ns: string) {
   );
   return { ready, ...w };
 }
-
-/** percentile is the nearest-rank p-th percentile. */
-export const percentile = (xs: number[], p: number): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]!;
-export const median = (xs: number[]): number => percentile(xs, 50);

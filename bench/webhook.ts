@@ -21,6 +21,7 @@ import { restClient, type Rest } from '../src/kube/rest.js';
 import { WEBHOOK_PATH, startWebhookServer, webhookRouter } from '../src/webhook/server.js';
 import { webhookDeps } from '../src/webhook/start.js';
 import { selfSignedTls } from '../test/integration/webhook-tls.js';
+import { percentile } from './stats.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,10 +31,6 @@ const REQUESTS = arg('requests', 1000);
 const CONCURRENCY = arg('concurrency', 50);
 const USERS = arg('users', 5);
 const user = (i: number) => `bench-user-${i % USERS}`;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function measure(name: string, one: (i: number) => Promise<void>): Promise<void> {
   const times: number[] = [];
