@@ -29,7 +29,6 @@ export interface StoredFamily {
   inc(values: readonly string[], by?: number): void;
   set(values: readonly string[], value: number): void;
   remove(values: readonly string[]): void;
-  samples(): Sample[];
 }
 
 const escapeLabel = (v: string) => (/[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v);
@@ -66,13 +65,12 @@ export class SeriesTable {
       remove(values) {
         series.delete(key(values));
       },
-      samples: () => samplesOf(family),
     };
     this.families.set(name, family);
     return family;
   }
 
-  /** read registers a gauge whose series are read at scrape time (from the cache), through `each`. */
+  /** read registers a gauge whose series are read at scrape time (from the cache), through `each` (a second call with the same name replaces the first). */
   read(name: string, help: string, labelNames: readonly string[], each: Family['each']): void {
     this.families.set(name, { name, help, type: 'gauge', labelNames, each });
   }
@@ -80,7 +78,9 @@ export class SeriesTable {
   /** samples lists a family's series (for tests and readers of single values); [] for a family not registered. */
   samples(name: string): Sample[] {
     const family = this.families.get(name);
-    return family ? samplesOf(family) : [];
+    const out: Sample[] = [];
+    family?.each((values, value) => out.push({ labels: Object.fromEntries(family.labelNames.map((n, i) => [n, values[i] ?? ''])), value }));
+    return out;
   }
 
   /** has says whether a family of this name is registered. */
@@ -102,10 +102,4 @@ export class SeriesTable {
     }
     return lines.length ? `${lines.join('\n')}\n` : '';
   }
-}
-
-function samplesOf(f: Family): Sample[] {
-  const out: Sample[] = [];
-  f.each((values, value) => out.push({ labels: Object.fromEntries(f.labelNames.map((n, i) => [n, values[i] ?? ''])), value }));
-  return out;
 }

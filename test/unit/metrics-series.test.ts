@@ -41,7 +41,7 @@ describe('SeriesTable', () => {
     g.set(['Failed'], 7);
     g.set(['Succeeded'], 6);
     g.remove(['Failed']);
-    expect(g.samples()).toEqual([{ labels: { result: 'Succeeded' }, value: 6 }]);
+    expect(table.samples('last_seconds')).toEqual([{ labels: { result: 'Succeeded' }, value: 6 }]);
     expect(table.stored('last_seconds', 'other help', 'gauge', ['result'])).toBe(g);
     let n = 1;
     table.read('live', 'h', ['k'], (emit) => emit(['v'], n));
