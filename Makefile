@@ -106,7 +106,7 @@ bench-webhook: deps
 bench-fleet: deps build
 	npx tsx bench/fleet.ts --count 1000,5000,10000
 
-## bench-completion: Job finished -> counted in status, 100 Jobs finishing at once, 3 rounds (cluster of KUBECONFIG,
+## bench-completion: Job finished -> counted in status, 100 Jobs due to finish at one instant, 3 rounds (cluster of KUBECONFIG,
 ## started with CLUSTER_KCM_ARGS="--kube-api-qps=500 --kube-api-burst=1000 --concurrent-job-syncs=20", docs/test-cluster.md)
 bench-completion: deps build
 	npx tsx bench/completion.ts --schedules 100 --rounds 3
